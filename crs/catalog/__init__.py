@@ -1,0 +1,1 @@
+"""Movie records, title normalisation, the movie store and the title linker."""

@@ -1,0 +1,226 @@
+"""Find movie mentions in free text and link them to corpus movies.
+
+Handles ReDial's ``@12345`` tokens, "Title (Year)", plain titles in any case, and typos
+after cue words ("loved the matrx"). Titles made of everyday words ("Up", "Her", "It")
+only count when written like a title (capitalised, quoted or with a year). A title that
+several corpus movies share is resolved by a year next to it, else by a clear popularity
+lead; otherwise the mention is *ambiguous* and carries its candidates, so the dialogue
+can ask which one was meant instead of guessing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from importlib import resources
+
+from rapidfuzz import fuzz, process
+
+from crs.catalog.models import Movie, MovieIndex
+from crs.catalog.normalize import ascii_fold, norm_title
+
+_TOKEN_RE = re.compile(r"[A-Za-z0-9\u00C0-\u024F]+(?:['\u2019][A-Za-z]+)?|&")
+_AT_ID_RE = re.compile(r"@(\d+)")
+_YEAR_AFTER_RE = re.compile(r"^\s*[,(\[]?\s*(?:from\s+|in\s+)?((?:19|20)\d{2})\b")
+_CUE_RE = re.compile(
+    r"\b(?:loved|love|liked|like|likes|enjoyed|enjoy|seen|saw|watched|watch|adore|adored|hated|hate|"
+    r"disliked|dislike|similar to|such as|than|about)\s+(.+?)(?=[.,;!?]|\bbut\b|\band\b|$)",
+    re.IGNORECASE,
+)
+MAX_SPAN = 10
+#: A title needs this lead in ReDial mentions over the runner-up to be picked without asking.
+DOMINANCE = 6.0
+
+
+def _load_words(name: str) -> frozenset[str]:
+    text = resources.files("crs.catalog").joinpath("lexicon", name).read_text(encoding="utf-8")
+    return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
+
+
+@dataclass
+class Mention:
+    """One movie mention found in a text.
+
+    Attributes:
+        text: The words as the user wrote them.
+        start / end: Character offsets in the text.
+        candidates: Corpus movies the words may refer to, most popular first.
+        chosen: The movie meant, or None when ambiguous.
+        year: A year written next to the title, if any.
+    """
+
+    text: str
+    start: int
+    end: int
+    candidates: list[Movie] = field(default_factory=list)
+    chosen: Movie | None = None
+    year: int | None = None
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.chosen is None and len(self.candidates) > 1
+
+
+@dataclass(frozen=True)
+class _Tok:
+    norm: str
+    start: int
+    end: int
+    raw: str
+
+
+class TitleLinker:
+    """Links movie mentions in text to movies of a :class:`MovieIndex`."""
+
+    def __init__(self, index: MovieIndex, blocked: set[str] | None = None) -> None:
+        """Build the lookup tables (a second or two for 90k movies).
+
+        Args:
+            index: The corpus movies.
+            blocked: Normalised phrases that are never titles unless quoted or dated
+                (genre words and people's names, which the NLU reads as such).
+        """
+        self.index = index
+        self.common = _load_words("common_words.txt")
+        self.starters = _load_words("sentence_starters.txt")
+        self.blocked = {norm_title(b) for b in (blocked or set())}
+        self.keys: dict[str, list[str]] = defaultdict(list)
+        self.alias_keys: dict[str, list[str]] = defaultdict(list)
+        for movie in index.movies:
+            self._add_keys(movie)
+        self._fuzzy_keys: list[str] | None = None
+
+    def _add_keys(self, movie: Movie) -> None:
+        key = norm_title(movie.title)
+        if key:
+            self.keys[key].append(movie.id)
+        lowered = movie.title.lower()
+        for article in ("the ", "a ", "an "):
+            if lowered.startswith(article) and len(movie.title) > len(article) + 3:
+                alias = norm_title(movie.title[len(article):])
+                if alias and movie.id not in self.alias_keys[alias]:
+                    self.alias_keys[alias].append(movie.id)
+
+    def add_movie(self, movie: Movie) -> None:
+        """Make a newly added corpus movie linkable."""
+        self._add_keys(movie)
+        self._fuzzy_keys = None
+
+    # ------------------------------------------------------------------ public API
+    def find(self, text: str) -> list[Mention]:
+        """All movie mentions in ``text``, in order of appearance."""
+        mentions = self._at_ids(text)
+        taken = [(m.start, m.end) for m in mentions]
+        tokens = [_Tok(ascii_fold(m.group()).lower().replace("'", "").replace("\u2019", "").replace("&", "and"),
+                       m.start(), m.end(), m.group()) for m in _TOKEN_RE.finditer(text)]
+        found: list[tuple[int, int, str]] = []
+        for i in range(len(tokens)):
+            for j in range(min(len(tokens), i + MAX_SPAN), i, -1):
+                key = "".join(t.norm for t in tokens[i:j])
+                if (key in self.keys or key in self.alias_keys) and self._plausible(text, tokens, i, j, key):
+                    found.append((i, j, key))
+                    break
+        found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
+        chosen_spans: list[tuple[int, int, str]] = []
+        for i, j, key in found:
+            span = (tokens[i].start, tokens[j - 1].end)
+            if any(span[0] < e and s < span[1] for s, e in taken):
+                continue
+            taken.append(span)
+            chosen_spans.append((i, j, key))
+        for i, j, key in chosen_spans:
+            start, end = tokens[i].start, tokens[j - 1].end
+            ids = self.keys.get(key) or self.alias_keys[key]
+            mentions.append(self._resolve(text[start:end], start, end, ids, self._year_after(text, end)))
+        mentions.extend(self._fuzzy(text, taken))
+        mentions.sort(key=lambda m: m.start)
+        return mentions
+
+    def resolve_title(self, title: str) -> Mention | None:
+        """Link one bare title such as "Heat (1995)" (used for dataset titles and clarifications)."""
+        from crs.catalog.normalize import split_title_year
+
+        name, year = split_title_year(title)
+        ids = self.keys.get(norm_title(name)) or self.alias_keys.get(norm_title(name))
+        if not ids:
+            return None
+        return self._resolve(name, 0, len(title), ids, year)
+
+    # ------------------------------------------------------------------ internals
+    def _at_ids(self, text: str) -> list[Mention]:
+        out = []
+        for m in _AT_ID_RE.finditer(text):
+            movie = self.index.get(m.group(1))
+            if movie is not None:
+                out.append(Mention(m.group(), m.start(), m.end(), [movie], movie))
+        return out
+
+    def _plausible(self, text: str, tokens: list[_Tok], i: int, j: int, key: str) -> bool:
+        """Reject spans that are more likely ordinary words than a title."""
+        span = tokens[i:j]
+        quoted = (span[0].start > 0 and text[span[0].start - 1] in "\"'\u201c\u2018*") or \
+            (span[-1].end < len(text) and text[span[-1].end] in "\"'\u201d\u2019*")
+        dated = self._year_after(text, span[-1].end) is not None
+        if quoted or dated:
+            return True
+        if key in self.blocked:
+            return False
+        words = [t.norm for t in span]
+        if all(w in self.common or w.isdigit() for w in words):
+            capitalised = all(t.raw[0].isupper() or t.raw[0].isdigit() or t.norm in {"of", "the", "a", "and", "in", "to"}
+                              for t in span) and span[0].raw[0].isupper()
+            if not capitalised:
+                return False
+            at_sentence_start = i == 0 or re.search(r"[.!?]\s*$", text[: span[0].start]) is not None
+            if at_sentence_start and len(span) == 1 and words[0] in self.starters:
+                return False
+        return True
+
+    @staticmethod
+    def _year_after(text: str, end: int) -> int | None:
+        m = _YEAR_AFTER_RE.match(text[end:end + 14])
+        return int(m.group(1)) if m else None
+
+    def _resolve(self, words: str, start: int, end: int, ids: list[str], year: int | None) -> Mention:
+        movies = [self.index.by_id[i] for i in dict.fromkeys(ids) if i in self.index.by_id]
+        movies.sort(key=lambda m: (-m.popularity, m.year or 0))
+        if year is not None:
+            close = [m for m in movies if m.year is not None and abs(m.year - year) <= 1]
+            exact = [m for m in close if m.year == year]
+            movies = exact or close or movies
+        dated = [m for m in movies if m.year is not None]
+        pool = dated or movies
+        mention = Mention(words, start, end, movies, None, year)
+        if len(pool) == 1:
+            mention.chosen = pool[0]
+        elif pool[0].popularity >= 1 and pool[0].popularity >= DOMINANCE * pool[1].popularity:
+            mention.chosen = pool[0]
+        else:
+            mention.candidates = pool
+        return mention
+
+    def _fuzzy(self, text: str, taken: list[tuple[int, int]]) -> list[Mention]:
+        """Typo-tolerant matching, only for the words right after a cue such as "loved"."""
+        out = []
+        for cue in _CUE_RE.finditer(text):
+            start, end = cue.span(1)
+            if any(start < e and s < end for s, e in taken):
+                continue
+            words = cue.group(1).split()
+            if self._fuzzy_keys is None:
+                self._fuzzy_keys = list(self.keys)
+            best: tuple[float, str, str] | None = None
+            for n in range(min(len(words), 6), 0, -1):
+                phrase = " ".join(words[:n])
+                key = norm_title(phrase)
+                if len(key) < 6 or key in self.blocked or all(w.lower() in self.common for w in words[:n]):
+                    continue
+                hit = process.extractOne(key, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=90)
+                if hit and (best is None or hit[1] > best[0]):
+                    best = (hit[1], hit[0], phrase)
+            if best:
+                phrase_end = start + len(best[2])
+                out.append(self._resolve(best[2], start, phrase_end, self.keys[best[1]], self._year_after(text, phrase_end)))
+                taken.append((start, phrase_end))
+        return out

@@ -1,0 +1,1 @@
+"""The LangGraph dialogue: state, routers, one node per phase, and the graph."""

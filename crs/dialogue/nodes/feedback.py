@@ -1,0 +1,54 @@
+"""Feedback on the last list: seen it, not for me, sounds good, why this one?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crs.dialogue.deps import DialogueDeps
+from crs.dialogue.state import Phase
+from crs.preferences import Polarity, PreferenceItem, Preferences, Slot
+
+
+def make_feedback(deps: DialogueDeps):
+    def feedback(state: dict[str, Any]) -> dict[str, Any]:
+        seed = f"{state['session_id']}|{state['turn']}"
+        kind = state["act"]["feedback"]
+        recs = state.get("last_recs") or []
+        targets = _targets(recs, state.get("refs") or [], kind)
+        prefs = Preferences.model_validate(state.get("preferences") or {})
+        events = [{"movie_id": r["id"], "kind": "accept" if kind == "accept" else kind} for r in targets]
+        titles = ", ".join(_label(r) for r in targets)
+        if kind in {"seen", "reject"}:
+            polarity = Polarity.SEEN if kind == "seen" else Polarity.DISLIKE
+            for r in targets:
+                prefs.add(PreferenceItem(slot=Slot.MOVIE, value=r["id"], polarity=polarity, label=_label(r), turn=state["turn"]))
+            key = "feedback_seen" if kind == "seen" else "feedback_reject"
+            preface = " ".join(x for x in (state.get("preface"), deps.prompts.reply(key, seed, titles=titles)) if x)
+            return {"preferences": prefs.model_dump(), "preface": preface, "feedback_events": events,
+                    "phase": Phase.FEEDBACK.value}
+        if kind == "why":
+            lines = [deps.prompts.reply("feedback_why", seed, title=_label(r), reason=r.get("reason", "")) for r in targets]
+            return {"phase": Phase.FEEDBACK.value, "reply": "\n".join(lines), "feedback_events": events}
+        return {"phase": Phase.FEEDBACK.value, "reply": deps.prompts.reply("feedback_accept", seed),
+                "feedback_events": events}
+
+    return feedback
+
+
+def _targets(recs: list[dict[str, Any]], refs: list[int], kind: str) -> list[dict[str, Any]]:
+    """Which shown movies the message is about: ordinals, "those" (all), or a default."""
+    picked = []
+    for ref in refs:
+        if ref == -1:
+            return list(recs)
+        if ref == -2 and recs:
+            picked.append(recs[-1])
+        elif 0 <= ref < len(recs):
+            picked.append(recs[ref])
+    if picked:
+        return picked
+    return list(recs) if kind in {"seen", "reject", "why"} else recs[:1]
+
+
+def _label(rec: dict[str, Any]) -> str:
+    return f"{rec['title']} ({rec['year']})" if rec.get("year") else rec["title"]

@@ -1,0 +1,52 @@
+"""Recommendation: run the two-stage recommender and present the list with reasons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crs.dialogue.deps import DialogueDeps
+from crs.dialogue.render import rec_dict, summarize
+from crs.dialogue.state import Phase
+from crs.preferences import Preferences
+from crs.recommender.types import RecQuery
+
+
+def make_recommendation(deps: DialogueDeps):
+    def recommendation(state: dict[str, Any]) -> dict[str, Any]:
+        seed = f"{state['session_id']}|{state['turn']}"
+        prefs = Preferences.model_validate(state.get("preferences") or {})
+        shown = list(state.get("shown") or [])
+        query = RecQuery(
+            preferences=prefs,
+            text=" ".join(prefs.moods),
+            exclude=frozenset(shown) | frozenset(state.get("excluded") or []),
+            mentioned=tuple(prefs.liked_movies),
+            k=deps.n_recommendations,
+        )
+        result = deps.recommender.recommend(query)
+        summary = summarize(prefs)
+        if not result.items:
+            reply = deps.prompts.reply("recommend_none", seed, summary=summary)
+            recs: list[dict[str, Any]] = []
+        else:
+            recs = [rec_dict(c) for c in result.items]
+            key = "recommend_more" if shown else "recommend_intro"
+            lines = [deps.prompts.reply(key, seed, summary=summary)]
+            if result.relaxed:
+                lines.insert(0, deps.prompts.reply("recommend_relaxed", seed, missing=" / ".join(result.relaxed)))
+            for rank, rec in enumerate(recs, 1):
+                template = "recommend_item" if rec["year"] else "recommend_item_noyear"
+                lines.append(deps.prompts.reply(template, seed, rank=rank, title=rec["title"], year=rec["year"],
+                                                reason=rec["reason"]))
+            reply = "\n".join(lines)
+        if state.get("preface"):
+            reply = f"{state['preface']}\n{reply}"
+        return {
+            "phase": Phase.RECOMMENDATION.value,
+            "reply": reply,
+            "recommendations": recs,
+            "last_recs": recs or state.get("last_recs") or [],
+            "shown": shown + [r["id"] for r in recs if r["id"] not in shown],
+        }
+
+    return recommendation

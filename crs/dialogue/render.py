@@ -1,0 +1,52 @@
+"""Turning preferences and candidates into reply text and turn-object dicts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crs.preferences import Preferences
+from crs.recommender.types import Candidate
+
+
+def summarize(prefs: Preferences, limit: int = 4) -> str:
+    """A short, readable digest: "you liked Up (2009), Coco (2017); no horror; from 1980"."""
+    parts: list[str] = []
+    liked = prefs.labels_liked_movies()
+    if liked:
+        parts.append("you liked " + _join(liked[-3:]))
+    if prefs.liked_people:
+        parts.append("with " + _join(prefs.liked_people[-2:]))
+    if prefs.liked_genres:
+        parts.append(_join(prefs.liked_genres[-3:]))
+    if prefs.moods:
+        parts.append(_join(prefs.moods[-2:]))
+    nots = prefs.disliked_genres + prefs.disliked_people + prefs.disliked_moods
+    if nots:
+        parts.append("no " + _join(nots[-3:], "or"))
+    if prefs.year_min is not None and prefs.year_max is not None:
+        parts.append(f"{prefs.year_min}–{prefs.year_max}")
+    elif prefs.year_min is not None:
+        parts.append(f"from {prefs.year_min} on")
+    elif prefs.year_max is not None:
+        parts.append(f"up to {prefs.year_max}")
+    return "; ".join(parts[:limit]) or "your taste"
+
+
+def _join(items: list[str], word: str = "and") -> str:
+    items = list(dict.fromkeys(items))
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {word} " + items[-1]
+
+
+def rec_dict(cand: Candidate) -> dict[str, Any]:
+    """The recommendation object of the turn JSON (replay output, API, UI)."""
+    m = cand.movie
+    return {
+        "id": m.id,
+        "title": m.title,
+        "year": m.year,
+        "genres": list(m.genres),
+        "directors": list(m.directors),
+        "cast": list(m.cast[:5]),
+        "score": round(float(cand.score), 4),
+        "reason": cand.reason,
+    }

@@ -1,0 +1,35 @@
+"""Named, pure routers: state in, next node name out. Table-tested in tests/test_routing.py."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+TurnRoute = Literal["greeting", "elicitation", "recommendation", "feedback", "clarification"]
+AfterFeedback = Literal["recommendation", "__end__"]
+
+
+def route_turn(state: dict[str, Any]) -> TurnRoute:
+    """Pick the phase that answers this message, from the flags ``understand`` set."""
+    act = state.get("act")
+    if act is None:
+        raise ValueError("route_turn needs the 'act' flags set by the understand node")
+    has_recs = bool(state.get("last_recs"))
+    if act.get("reset"):
+        return "greeting"
+    if act.get("ambiguous"):
+        return "clarification"
+    if has_recs and act.get("feedback") in {"seen", "reject", "accept", "why"}:
+        return "feedback"
+    if act.get("goodbye") and not act.get("new_info"):
+        return "greeting"
+    if act.get("new_info") or act.get("more") or act.get("ask"):
+        return "recommendation" if act.get("can_recommend") else "elicitation"
+    if act.get("greet"):
+        return "greeting"
+    return "elicitation"
+
+
+def route_after_feedback(state: dict[str, Any]) -> AfterFeedback:
+    """Seen and reject ask for a fresh list; accept and why end the turn."""
+    kind = (state.get("act") or {}).get("feedback")
+    return "recommendation" if kind in {"seen", "reject"} else "__end__"

@@ -1,0 +1,61 @@
+"""The dialogue state LangGraph checkpoints, and the per-turn input.
+
+Everything in the state is plain JSON (dicts, lists, strings) so any checkpointer can
+store it; typed objects (Preferences) are rebuilt from it inside nodes.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, TypedDict
+
+
+class Phase(StrEnum):
+    GREETING = "greeting"
+    ELICITATION = "elicitation"
+    RECOMMENDATION = "recommendation"
+    FEEDBACK = "feedback"
+    CLARIFICATION = "clarification"
+
+
+class TurnInput(TypedDict):
+    """What the service hands the graph each turn."""
+
+    session_id: str
+    turn: int
+    text: str
+
+
+class DialogueState(TypedDict, total=False):
+    """One session's dialogue state.
+
+    Attributes:
+        session_id / turn / text: The current turn's input.
+        preferences: ``Preferences.model_dump()`` — everything stated so far.
+        shown: Ids of every movie shown this session, in order.
+        last_recs: The last shown list (turn-object recommendation dicts).
+        pending: An open clarification: {"mention", "candidates": [ids], "polarity"}.
+        excluded: Ids never to show although not a preference (unresolved mentions).
+        act: What ``understand`` made of the message (flags read by the routers).
+        refs: Positions in ``last_recs`` the message points at ("the second one"; -1 = all).
+        preface: Text that goes before the reply (acknowledgements, notices).
+        phase / reply / recommendations / intent: The turn's output.
+        feedback_events: [{"movie_id", "kind"}] produced this turn, for storage.
+    """
+
+    session_id: str
+    turn: int
+    text: str
+    preferences: dict[str, Any]
+    shown: list[str]
+    last_recs: list[dict[str, Any]]
+    pending: dict[str, Any] | None
+    excluded: list[str]
+    act: dict[str, Any]
+    refs: list[int]
+    preface: str
+    phase: str
+    reply: str
+    recommendations: list[dict[str, Any]]
+    intent: str
+    feedback_events: list[dict[str, Any]]

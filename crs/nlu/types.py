@@ -1,0 +1,53 @@
+"""What the NLU returns for one user message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from crs.catalog.linker import Mention
+from crs.preferences import Polarity, PreferenceItem
+
+
+class Intent(StrEnum):
+    GREET = "greet"
+    PREFERENCE = "give_preference"
+    ASK_REC = "ask_recommendation"
+    MORE = "more"
+    ACCEPT = "accept"
+    REJECT = "reject"
+    SEEN = "seen"
+    ASK_WHY = "ask_why"
+    RESET = "reset"
+    GOODBYE = "goodbye"
+    CHITCHAT = "chitchat"
+
+
+@dataclass
+class NLUResult:
+    """Intents (strongest first), extracted preferences and unresolved mentions.
+
+    Attributes:
+        intents: Recognised intents; empty means "nothing understood".
+        items: Preferences stated in this message.
+        year_min / year_max: Year constraints stated in this message.
+        ambiguous: Title mentions with several candidate movies (ask which one).
+        refers_to_shown: Indexes (0-based) into the last shown list the message refers
+            to ("the second one" -> [1]; "those" -> all, given as [-1]).
+        years_mentioned: Bare years in the text (used to answer a clarification).
+    """
+
+    intents: list[Intent] = field(default_factory=list)
+    items: list[PreferenceItem] = field(default_factory=list)
+    year_min: int | None = None
+    year_max: int | None = None
+    ambiguous: list[tuple[Mention, Polarity]] = field(default_factory=list)
+    refers_to_shown: list[int] = field(default_factory=list)
+    years_mentioned: list[int] = field(default_factory=list)
+
+    def has(self, intent: Intent) -> bool:
+        return intent in self.intents
+
+    @property
+    def primary(self) -> Intent | None:
+        return self.intents[0] if self.intents else None

@@ -1,0 +1,63 @@
+"""Year and decade constraints: "nothing before 1980", "from the 90s", "recent"."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_Y = r"((?:19|20)\d{2})"
+_DECADE_WORDS = {"fifties": 1950, "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990}
+_DECADE = r"(?:the\s+)?(?:((?:19|20)?\d0)'?s|(fifties|sixties|seventies|eighties|nineties))\b"
+
+
+@dataclass(frozen=True)
+class YearConstraint:
+    year_min: int | None = None
+    year_max: int | None = None
+
+
+def _decade_start(num: str | None, word: str | None) -> int:
+    if word:
+        return _DECADE_WORDS[word]
+    value = int(num)
+    if value < 100:
+        value += 1900 if value >= 20 else 2000
+    return value
+
+
+def parse_years(text: str, reference_year: int) -> YearConstraint:
+    """Read year bounds from one message (lower-cased). Bare years ("the 1979 one") are not bounds."""
+    t = text.lower()
+    lo: int | None = None
+    hi: int | None = None
+    neg = r"(?:nothing|no(?:thing)?|not|nothing\s+made|no\s+movies?|no\s+films?|don'?t\s+want\s+anything)"
+    if m := re.search(rf"between\s+{_Y}\s+and\s+{_Y}", t) or re.search(rf"\b{_Y}\s*(?:-|to|–)\s*{_Y}\b", t):
+        a, b = sorted((int(m.group(1)), int(m.group(2))))
+        return YearConstraint(a, b)
+    if m := re.search(rf"{neg}\s+(?:\w+\s+){{0,3}}?(?:before|older than|earlier than|prior to)\s+{_Y}", t):
+        lo = int(m.group(1))
+    elif m := re.search(rf"{neg}\s+(?:\w+\s+){{0,3}}?(?:before|older than|earlier than|prior to)\s+{_DECADE}", t):
+        lo = _decade_start(m.group(1), m.group(2))
+    elif m := re.search(rf"(?:after|since|newer than|later than|from)\s+{_Y}(?:\s+on(?:wards?)?)?", t):
+        lo = int(m.group(1)) + (1 if "after" in m.group(0) or "newer" in m.group(0) or "later" in m.group(0) else 0)
+    if m := re.search(rf"{neg}\s+(?:\w+\s+){{0,3}}?(?:after|newer than|later than|since)\s+{_Y}", t):
+        hi = int(m.group(1))
+        if lo is not None and lo > hi:
+            lo = None
+    elif m := re.search(rf"(?<!nothing )(?<!not )(?:before|older than|earlier than|prior to)\s+{_Y}", t):
+        if lo is None:
+            hi = int(m.group(1)) - 1
+    if lo is None and hi is None:
+        if m := re.search(rf"(?:from|in|of)\s+{_DECADE}", t) or re.search(rf"\b{_DECADE}\s+(?:movies?|films?|classics?|stuff)", t):
+            start = _decade_start(m.group(1), m.group(2))
+            return YearConstraint(start, start + 9)
+        if re.search(r"\b(recent|recently released|latest|modern|newer (?:movies?|films?|ones))\b", t):
+            return YearConstraint(reference_year - 8, None)
+        if re.search(r"\b(classic|classics|vintage|black and white|old(?:er)? (?:movies?|films?|ones))\b", t):
+            return YearConstraint(None, 1979)
+    return YearConstraint(lo, hi)
+
+
+def bare_years(text: str) -> list[int]:
+    """Every four-digit year in the text (for answering "which one?")."""
+    return [int(y) for y in re.findall(rf"\b{_Y}\b", text)]

@@ -1,0 +1,1 @@
+"""Two-stage recommender: stage-1 retrievers propose, stage-2 rerankers refine."""

@@ -1,0 +1,63 @@
+"""Hard constraints: what may never be shown, whatever the scores say."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crs.catalog.models import Movie, MovieIndex
+from crs.catalog.normalize import norm_title
+from crs.recommender.types import RecQuery
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """The user's hard constraints, compiled for fast checks.
+
+    A movie whose normalised title equals an excluded movie's is excluded too, so a
+    year-less duplicate or a remake never slips back in under the same name.
+    """
+
+    exclude_ids: frozenset[str]
+    exclude_titles: frozenset[str]
+    disliked_genres: frozenset[str]
+    disliked_people: frozenset[str]
+    year_min: int | None
+    year_max: int | None
+
+    @classmethod
+    def from_query(cls, query: RecQuery, index: MovieIndex) -> "Constraints":
+        prefs = query.preferences
+        excluded = set(query.exclude) | set(prefs.liked_movies) | set(prefs.disliked_movies) | set(prefs.seen_movies)
+        titles = {norm_title(m.title) for i in excluded if (m := index.get(i)) is not None}
+        return cls(
+            exclude_ids=frozenset(excluded),
+            exclude_titles=frozenset(titles),
+            disliked_genres=frozenset(g.lower() for g in prefs.disliked_genres),
+            disliked_people=frozenset(p.lower() for p in prefs.disliked_people),
+            year_min=prefs.year_min,
+            year_max=prefs.year_max,
+        )
+
+    def allows(self, movie: Movie) -> bool:
+        if movie.id in self.exclude_ids or norm_title(movie.title) in self.exclude_titles:
+            return False
+        if self.disliked_genres and any(g in self.disliked_genres for g in movie.genres):
+            return False
+        if self.disliked_people and any(p.lower() in self.disliked_people
+                                        for p in (*movie.directors, *movie.cast, *movie.writers)):
+            return False
+        if self.year_min is not None and (movie.year is None or movie.year < self.year_min):
+            return False
+        if self.year_max is not None and (movie.year is None or movie.year > self.year_max):
+            return False
+        return True
+
+
+def person_match(movie: Movie, people: list[str]) -> tuple[str, str] | None:
+    """(person, role) of the first wanted person credited on ``movie``."""
+    wanted = {p.lower(): p for p in people}
+    for role, names in (("directed by", movie.directors), ("starring", movie.cast), ("written by", movie.writers)):
+        for name in names:
+            if name.lower() in wanted:
+                return wanted[name.lower()], role
+    return None

@@ -1,0 +1,50 @@
+"""Reasons for a recommendation, built only from metadata and stated preferences."""
+
+from __future__ import annotations
+
+from crs.catalog.models import MovieIndex
+from crs.prompts import PromptLibrary
+from crs.recommender.types import Candidate, RecQuery
+
+
+class Explainer:
+    """Turns a candidate's evidence into one truthful sentence."""
+
+    def __init__(self, prompts: PromptLibrary, index: MovieIndex) -> None:
+        self.prompts = prompts
+        self.index = index
+
+    def reason(self, cand: Candidate, query: RecQuery) -> str:
+        ev, movie, p = cand.evidence, cand.movie, self.prompts
+        parts: list[str] = []
+        if ev.get("person"):
+            person, role = ev["person"]
+            key = {"directed by": "person_directed", "starring": "person_starring"}.get(role, "person_written")
+            parts.append(p.reason(key, person=person))
+        liked = self._liked(ev.get("similar_to"))
+        if liked is not None:
+            shared = [d for d in movie.directors if d in liked.directors]
+            if shared and not ev.get("person"):
+                parts.append(p.reason("same_director", person=shared[0], liked=liked.display))
+            elif ev.get("collab", 0) > 0.2:
+                parts.append(p.reason("collab", liked=liked.display))
+            elif ev.get("semantic", 0) > 0:
+                parts.append(p.reason("similar", liked=liked.display))
+        elif ev.get("collab", 0) > 0.2 and query.preferences.liked_movies:
+            first = self._liked(query.preferences.liked_movies[-1])
+            if first is not None:
+                parts.append(p.reason("collab", liked=first.display))
+        genres = ev.get("genres") or []
+        if genres and len(parts) < 2:
+            parts.append(p.reason("genre", genres=" and ".join(genres)))
+        if ev.get("text", 0) > 0.3 and len(parts) < 2:
+            parts.append(p.reason("text"))
+        if not parts:
+            label = " ".join(movie.genres[:2]) or "movie"
+            key = "popular" if ev.get("popularity", 0) > 0.5 else "fallback"
+            parts.append(p.reason(key, genres=label))
+        sentence = "; ".join(parts[:2])
+        return sentence[0].upper() + sentence[1:] + "."
+
+    def _liked(self, movie_id: str | None):
+        return self.index.get(movie_id) if movie_id else None

@@ -1,0 +1,163 @@
+"""Stage 1: a hybrid retriever over the Chroma corpus.
+
+Candidates come from four pools — semantic neighbours in Chroma (liked movies' vectors
+and the user's own words), the collaborative model (movies co-mentioned with the liked
+ones in ReDial), movies of the wanted people and genres, and a popularity backstop —
+then every candidate is scored by one weighted sum of the same signals. Hard
+constraints are applied before scoring; the user's explicit asks (a person, a genre) are
+*requirements*, so a candidate that meets them outranks one that does not.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from crs.catalog.models import Movie
+from crs.nlu.lexicon import Lexicon, load_lexicon
+from crs.recommender.constraints import Constraints, person_match
+from crs.recommender.types import Candidate, RecQuery
+
+
+class CollabScorer(Protocol):
+    """The collaborative model (crs.recommender.collaborative): liked ids -> scores."""
+
+    def score(self, weights: Mapping[str, float]) -> Mapping[str, float]: ...
+
+
+@dataclass(frozen=True)
+class HybridWeights:
+    """Fusion weights of the stage-1 score (issue #3 learns these; v0 sets them by hand)."""
+
+    collab: float = 1.0
+    semantic: float = 0.8
+    text: float = 0.6
+    genre: float = 0.6
+    person: float = 0.9
+    popularity: float = 0.25
+    mood: float = 0.15
+
+
+class HybridRetriever:
+    """Stage-1 retriever; see the module docstring."""
+
+    def __init__(self, store, collab: CollabScorer | None = None, weights: HybridWeights | None = None,
+                 lexicon: Lexicon | None = None, pool_size: int = 300) -> None:
+        """Args:
+            store: An open :class:`crs.catalog.store.MovieStore` (Chroma + movie table).
+            collab: Optional trained collaborative model.
+            weights: Fusion weights.
+            lexicon: NLU lexicon (mood words).
+            pool_size: How many candidates each pool contributes.
+        """
+        self.store = store
+        self.collab = collab
+        self.weights = weights or HybridWeights()
+        self.lexicon = lexicon or load_lexicon()
+        self.pool_size = pool_size
+        self._by_genre: dict[str, list[str]] | None = None
+        self._by_person: dict[str, list[str]] | None = None
+        self._popular: list[str] | None = None
+        self._max_pop = 1.0
+
+    # ------------------------------------------------------------------ indexes
+    def _ensure_indexes(self) -> None:
+        if self._by_genre is not None and len(self._popular or []) == len(self.store.index):
+            return
+        movies = sorted(self.store.index.movies, key=lambda m: -m.popularity)
+        by_genre: dict[str, list[str]] = defaultdict(list)
+        by_person: dict[str, list[str]] = defaultdict(list)
+        for m in movies:
+            for g in m.genres:
+                by_genre[g].append(m.id)
+            for p in {*m.directors, *m.cast, *m.writers}:
+                by_person[p.lower()].append(m.id)
+        self._by_genre, self._by_person = dict(by_genre), dict(by_person)
+        self._popular = [m.id for m in movies]
+        self._max_pop = max((m.popularity for m in movies), default=1.0) or 1.0
+
+    # ------------------------------------------------------------------ retrieval
+    def retrieve(self, query: RecQuery, n: int) -> list[Candidate]:
+        """Up to ``n`` allowed candidates, requirement-meeting ones first, best first."""
+        self._ensure_indexes()
+        index = self.store.index
+        prefs = query.preferences
+        rules = Constraints.from_query(query, index)
+        liked = [i for i in prefs.liked_movies if i in index]
+        semantic = self._semantic(query, liked)
+        collab = self._collab(query, liked)
+        pool: dict[str, None] = dict.fromkeys(semantic)
+        pool.update(dict.fromkeys(sorted(collab, key=collab.get, reverse=True)[: self.pool_size]))
+        for person in prefs.liked_people:
+            pool.update(dict.fromkeys(self._by_person.get(person.lower(), [])[: self.pool_size]))
+        for genre in prefs.liked_genres:
+            pool.update(dict.fromkeys(self._by_genre.get(genre, [])[: self.pool_size]))
+        pool.update(dict.fromkeys(self._popular[: self.pool_size]))
+        max_collab = max(collab.values(), default=0.0) or 1.0
+        out = []
+        for movie_id in pool:
+            movie = index.get(movie_id)
+            if movie is None or not rules.allows(movie):
+                continue
+            out.append(self._score(movie, query, semantic.get(movie_id, {}), collab.get(movie_id, 0.0) / max_collab))
+        out.sort(key=lambda c: (-c.evidence["meets"], -c.score, c.movie.id))
+        return out[:n]
+
+    def _semantic(self, query: RecQuery, liked: list[str]) -> dict[str, dict[str, float]]:
+        """Chroma neighbours of each liked movie (recent first) and of the user's words."""
+        found: dict[str, dict[str, float]] = defaultdict(dict)
+        for movie_id in liked[-5:]:
+            vec = self.store.vectors([movie_id])
+            for movie, sim in self.store.search(vec, n=60, exclude=set(liked)):
+                found[movie.id][f"like:{movie_id}"] = sim
+        if query.text.strip():
+            for movie, sim in self.store.search_text(query.text, n=self.pool_size // 2):
+                found[movie.id]["text"] = sim
+        return found
+
+    def _collab(self, query: RecQuery, liked: list[str]) -> dict[str, float]:
+        if self.collab is None or not liked:
+            return {}
+        weights = {movie_id: 1.0 + 0.5 * k / max(1, len(liked)) for k, movie_id in enumerate(liked)}
+        for movie_id in query.preferences.disliked_movies:
+            weights[movie_id] = -0.5
+        return {k: float(v) for k, v in self.collab.score(weights).items() if v > 0}
+
+    def _score(self, movie: Movie, query: RecQuery, sims: dict[str, float], collab: float) -> Candidate:
+        prefs, w = query.preferences, self.weights
+        like_sims = {k[5:]: v for k, v in sims.items() if k.startswith("like:")}
+        semantic = max(like_sims.values(), default=0.0)
+        text = sims.get("text", 0.0)
+        liked_genres = set(prefs.liked_genres)
+        genre_hits = [g for g in movie.genres if g in liked_genres]
+        genre = len(genre_hits) / len(liked_genres) if liked_genres else 0.0
+        person = person_match(movie, prefs.liked_people) if prefs.liked_people else None
+        popularity = math.log1p(movie.popularity) / math.log1p(self._max_pop)
+        mood = self._mood(movie, prefs.moods, prefs.disliked_moods)
+        score = (w.collab * collab + w.semantic * semantic + w.text * text + w.genre * genre
+                 + w.person * (1.0 if person else 0.0) + w.popularity * popularity + w.mood * mood)
+        meets_person = not prefs.liked_people or person is not None
+        meets_genre = not liked_genres or bool(genre_hits)
+        evidence = {
+            "collab": collab, "semantic": semantic, "similar_to": max(like_sims, key=like_sims.get) if like_sims else None,
+            "text": text, "genres": genre_hits, "person": person, "popularity": popularity, "mood": mood,
+            "meets": int(meets_person) + int(meets_genre), "meets_all": meets_person and meets_genre,
+        }
+        return Candidate(movie=movie, score=float(score), evidence=evidence)
+
+    def _mood(self, movie: Movie, wanted: list[str], unwanted: list[str]) -> float:
+        if not wanted and not unwanted:
+            return 0.0
+        text = f"{movie.plot} {' '.join(movie.keywords)}".lower()
+        value = 0.0
+        for mood in wanted:
+            value += 0.5 * sum(w in text for w in self.lexicon.mood_words.get(mood, ()))
+            value += sum(g in movie.genres for g in self.lexicon.mood_genres.get(mood, ()))
+        for mood in unwanted:
+            value -= 0.7 * sum(w in text for w in self.lexicon.mood_words.get(mood, ()))
+            value -= 2.0 * sum(g in movie.genres for g in self.lexicon.mood_genres.get(mood, ()))
+        return value
+

@@ -1,0 +1,43 @@
+"""The two-stage recommender the dialogue calls: retrieve, keep what meets the user's
+explicit asks (relaxing softly when nothing does), then refine and explain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from crs.recommender.types import Candidate, RecQuery, Reranker, Retriever
+
+
+@dataclass
+class RecResult:
+    """Recommendations plus what the reply should say about them.
+
+    Attributes:
+        items: The movies to show, best first, each with a reason.
+        relaxed: Human-readable asks that had to be loosened ("Christopher Nolan").
+    """
+
+    items: list[Candidate] = field(default_factory=list)
+    relaxed: list[str] = field(default_factory=list)
+
+
+class Recommender:
+    """Stage 1 (``retriever``) then stage 2 (``reranker``)."""
+
+    def __init__(self, retriever: Retriever, reranker: Reranker, n_candidates: int = 100) -> None:
+        self.retriever = retriever
+        self.reranker = reranker
+        self.n_candidates = n_candidates
+
+    def recommend(self, query: RecQuery) -> RecResult:
+        candidates = self.retriever.retrieve(query, self.n_candidates)
+        if not candidates:
+            return RecResult()
+        best = [c for c in candidates if c.evidence.get("meets_all", True)]
+        relaxed: list[str] = []
+        if not best:
+            prefs = query.preferences
+            relaxed = prefs.liked_people + prefs.liked_genres
+            best = candidates
+        items = self.reranker.rerank(query, best, query.k)
+        return RecResult(items=items, relaxed=relaxed)

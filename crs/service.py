@@ -1,0 +1,148 @@
+"""The one entry point the UI, the API, replay and the CLI use: ``handle_turn``.
+
+A turn runs the LangGraph dialogue (checkpointed per session in SQLite) and then records
+the turn, the preferences, the shown movies and any feedback through the repository, so
+a session resumes after a restart from either store.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import threading
+import time
+from collections import defaultdict
+from typing import Any
+
+from crs.preferences import Preferences
+
+log = logging.getLogger(__name__)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class InputError(ValueError):
+    """A message the bot cannot take, with a user-facing explanation."""
+
+
+class ChatService:
+    """Conversations over the dialogue graph and the session database."""
+
+    def __init__(self, graph, repo, index, prompts, *, max_message_chars: int = 4000, backend_name: str = "template") -> None:
+        self.graph = graph
+        self.repo = repo
+        self.index = index
+        self.prompts = prompts
+        self.max_message_chars = max_message_chars
+        self.backend_name = backend_name
+        self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        self._locks_guard = threading.Lock()
+
+    # ------------------------------------------------------------------ sessions
+    @staticmethod
+    def new_session() -> str:
+        """A fresh, unguessable session id."""
+        return secrets.token_urlsafe(16)
+
+    def _lock(self, session_id: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks[session_id]
+
+    # ------------------------------------------------------------------ turns
+    def clean(self, text: Any) -> tuple[str, str]:
+        """Validate a message: (text to understand, notice for the user or "")."""
+        if not isinstance(text, str):
+            raise InputError("A message must be text.")
+        text = _CONTROL.sub(" ", text).strip()
+        if not text:
+            raise InputError("Your message is empty. Tell me a movie you liked or what you're in the mood for.")
+        notice = ""
+        if len(text) > self.max_message_chars:
+            text = text[: self.max_message_chars]
+            notice = self.prompts.reply("notice_truncated", limit=self.max_message_chars)
+        return text, notice
+
+    def handle_turn(self, session_id: str, text: str) -> dict[str, Any]:
+        """Answer one user message in a session (created on first use)."""
+        from crs.storage import check_session_id
+
+        check_session_id(session_id)
+        message, notice = self.clean(text)
+        with self._lock(session_id):
+            started = time.perf_counter()
+            turn = self.repo.next_turn_index(session_id)
+            config = {"configurable": {"thread_id": session_id}}
+            self._seed_if_needed(session_id, config)
+            state = self.graph.invoke({"session_id": session_id, "turn": turn, "text": message}, config)
+            reply = state.get("reply", "")
+            if notice:
+                reply = f"{notice}\n{reply}"
+            prefs = Preferences.model_validate(state.get("preferences") or {})
+            recs = state.get("recommendations") or []
+            out = {
+                "session": session_id,
+                "turn": turn,
+                "user": message,
+                "reply": reply,
+                "phase": state.get("phase", ""),
+                "preferences": prefs.summary(),
+                "recommendations": recs,
+            }
+            latency = (time.perf_counter() - started) * 1000
+            self.repo.record_turn(session_id, index=turn, user_text=message, reply=reply, phase=out["phase"],
+                                  intent=state.get("intent", ""), preferences=prefs, recommendations=recs,
+                                  latency_ms=latency, llm_backend=self.backend_name)
+            for event in state.get("feedback_events") or []:
+                self.repo.add_feedback(session_id, event["movie_id"], event["kind"], turn=turn)
+            return out
+
+    def _seed_if_needed(self, session_id: str, config: dict[str, Any]) -> None:
+        """A session known to the database but missing from the checkpoint store (deleted
+        checkpoint file, another database engine) resumes from the database."""
+        if self.graph.get_state(config).values:
+            return
+        if not self.repo.session_exists(session_id):
+            return
+        last = self.repo.last_turn(session_id)
+        if last is None:
+            return
+        self.graph.update_state(config, {
+            "preferences": self.repo.load_preferences(session_id).model_dump(),
+            "shown": self.repo.shown_movie_ids(session_id),
+            "last_recs": last.get("recommendations") or [],
+        }, as_node="recommendation")
+
+    # ------------------------------------------------------------------ views
+    def session_view(self, session_id: str) -> dict[str, Any] | None:
+        """History, preferences and the last list of a stored session, or None."""
+        try:
+            if not self.repo.session_exists(session_id):
+                return None
+        except ValueError:
+            return None
+        history: list[dict[str, str]] = []
+        last_recs: list[dict[str, Any]] = []
+        for turn in self.repo.history(session_id):
+            history.append({"role": "user", "content": turn["user_text"]})
+            history.append({"role": "assistant", "content": turn["reply"]})
+            if turn.get("recommendations"):
+                last_recs = turn["recommendations"]
+        return {"session": session_id, "history": history,
+                "preferences": self.repo.load_preferences(session_id).summary(), "recommendations": last_recs}
+
+    def movie_details(self, movie_id: str) -> dict[str, Any] | None:
+        movie = self.index.get(movie_id)
+        if movie is None:
+            return None
+        return {"id": movie.id, "title": movie.title, "year": movie.year, "genres": list(movie.genres),
+                "directors": list(movie.directors), "cast": list(movie.cast[:5]), "plot": movie.plot}
+
+    def close(self) -> None:
+        self.repo.close()
+
+
+def build_service(settings) -> ChatService:
+    """Open the corpus, database and graph described by ``settings`` (see crs.wiring)."""
+    from crs.wiring import build_components
+
+    return build_components(settings).service

@@ -1,0 +1,75 @@
+"""One typed settings object for the whole product.
+
+Values come from (highest first): explicit keyword arguments, ``CRS_*`` environment
+variables, a ``.env`` file in the working directory, then the defaults below. Nothing is
+read at import time: call :func:`load_settings` (the CLI and ``app.py`` do, once).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+#: Environment that keeps third-party libraries off the network (no telemetry, no hub).
+OFFLINE_ENV = {
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "HF_HUB_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "LANGSMITH_TRACING": "false",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def apply_offline_env() -> None:
+    """Set the offline environment variables unless the user set them already."""
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Each field maps to ``CRS_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="CRS_", env_file=".env", extra="forbid")
+
+    data_dir: Path = Field(REPO_ROOT.parent / "shared" / "data", description="The shared research data (movies/, redial/, opendialkg/).")
+    store_dir: Path = Field(REPO_ROOT / "data" / "store", description="Where the built movie corpus (Chroma + movie table) lives.")
+    artifacts_dir: Path = Field(REPO_ROOT / "data" / "artifacts", description="Trained recommender artefacts.")
+    prompts_dir: Path = Field(REPO_ROOT / "prompts", description="Prompt and reply templates.")
+    database_url: str = Field(f"sqlite:///{REPO_ROOT / 'data' / 'crs.db'}", description="SQLAlchemy URL of the session database.")
+    checkpoint_path: Path | None = Field(None, description="LangGraph SQLite checkpoint file; default: next to a SQLite database.")
+    collection: str = Field("movies", description="Chroma collection name (3+ characters).")
+
+    llm_backend: Literal["template", "openai"] = Field("template", description="Who words replies and refines rankings.")
+    llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1.")
+    llm_model: str = Field("gpt-4o-mini", description="Model name sent to the OpenAI-compatible server.")
+    llm_api_key: str | None = Field(None, description="API key; falls back to OPENAI_API_KEY.")
+    llm_timeout_s: float = Field(8.0, gt=0, description="Per-call timeout; on timeout the template path answers.")
+
+    n_recommendations: int = Field(5, ge=1, le=20, description="Movies shown per recommendation turn.")
+    n_candidates: int = Field(100, ge=10, le=1000, description="Stage-1 candidates handed to stage 2.")
+    max_message_chars: int = Field(4000, ge=100, description="Longer user messages are truncated (and the user told).")
+
+    host: str = Field("127.0.0.1", description="Where the web app listens.")
+    port: int = Field(7860, ge=1, le=65535, description="Web app port.")
+
+    def resolved_checkpoint_path(self) -> Path:
+        """The LangGraph checkpoint file: explicit, or beside a SQLite database file."""
+        if self.checkpoint_path is not None:
+            return self.checkpoint_path
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
+            db = Path(self.database_url[len(prefix):])
+            return db.with_name(db.name + ".checkpoints.sqlite")
+        return self.store_dir.parent / "checkpoints.sqlite"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings object; ``overrides`` that are None are ignored."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

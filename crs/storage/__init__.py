@@ -1,0 +1,19 @@
+"""Session persistence: SQLAlchemy models, migrations and the :class:`Repository`."""
+
+from crs.storage.models import FeedbackKind
+from crs.storage.repository import (
+    InvalidSessionIdError,
+    Repository,
+    StorageError,
+    UnknownSessionError,
+    check_session_id,
+)
+
+__all__ = [
+    "FeedbackKind",
+    "InvalidSessionIdError",
+    "Repository",
+    "StorageError",
+    "UnknownSessionError",
+    "check_session_id",
+]

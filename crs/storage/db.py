@@ -1,0 +1,90 @@
+"""Engine setup: one place that knows SQLite's quirks.
+
+SQLite is the default store and is shared by the web app's worker threads and, at times,
+a second process (the CLI next to a running app). Three settings make that safe:
+
+* WAL journal mode, so readers never block the writer and vice versa;
+* ``busy_timeout``, so a writer waits for another writer instead of failing at once;
+* write transactions start with ``BEGIN IMMEDIATE`` (see :func:`writer`). A deferred
+  transaction that reads and then writes can dead-lock with another such transaction,
+  and SQLite then answers "database is locked" without waiting at all.
+
+Foreign keys are switched on for every connection because SQLite leaves them off.
+Any other SQLAlchemy URL (PostgreSQL, ...) gets a plain engine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+BUSY_TIMEOUT_MS = 15_000
+_BEGIN_OPTION = "crs_sqlite_begin"
+
+
+def _is_memory(database: str | None) -> bool:
+    return not database or database == ":memory:" or "mode=memory" in database
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """Create an engine for ``url``; for a SQLite file, create its folder and tune it.
+
+    Args:
+        url: Any SQLAlchemy URL, e.g. ``sqlite:///data/crs.db`` or ``sqlite://`` (memory).
+        echo: Log SQL (debugging only: statements carry user text as bound parameters).
+
+    Raises:
+        ValueError: The URL cannot be parsed.
+    """
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # sqlalchemy raises ArgumentError with a terse message
+        raise ValueError(f"Invalid database URL {url!r}: {exc}") from exc
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, echo=echo, pool_pre_ping=True)
+
+    kwargs: dict[str, Any] = {"echo": echo, "connect_args": {"check_same_thread": False,
+                                                            "timeout": BUSY_TIMEOUT_MS / 1000}}
+    memory = _is_memory(parsed.database)
+    if memory:
+        kwargs["poolclass"] = StaticPool  # one connection, or every checkout is a new empty DB
+    else:
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed, **kwargs)
+    _tune_sqlite(engine, wal=not memory)
+    return engine
+
+
+def _tune_sqlite(engine: Engine, *, wal: bool) -> None:
+    """Register the connection pragmas and our own BEGIN (the SQLAlchemy-documented recipe)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            if wal:
+                cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine (same pool) whose transactions take the write lock up front.
+
+    Use it for every transaction that writes; plain ``engine`` is for reads.
+    Non-SQLite engines ignore the option.
+    """
+    return engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})

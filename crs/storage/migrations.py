@@ -1,0 +1,66 @@
+"""Schema migrations as named functions in an ordered list (the simonw/llm pattern).
+
+A fresh database is built by ``create_all`` from the current models and every known
+migration is then recorded as applied. An existing database gets the migrations it has
+not seen yet, in list order, each recorded in ``schema_version`` in the same transaction.
+To change the schema: change the model *and* append a function here that brings an old
+database to the same shape (``op``-free: plain ``conn.execute`` of DDL via SQLAlchemy).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import Connection, Engine, inspect, select
+
+from crs.storage.db import writer
+from crs.storage.models import Base, SchemaVersion
+
+log = logging.getLogger(__name__)
+
+Migration = Callable[[Connection], None]
+
+
+def m001_initial(conn: Connection) -> None:
+    """v0: the tables as first released (sessions, turns, preferences, shown, feedback)."""
+    Base.metadata.create_all(conn)
+
+
+#: Applied in this order; never reorder or rename an entry once released.
+MIGRATIONS: tuple[Migration, ...] = (m001_initial,)
+
+
+def migrate(engine: Engine, migrations: Sequence[Migration] = MIGRATIONS) -> list[str]:
+    """Bring the database behind ``engine`` up to date.
+
+    Args:
+        engine: The database to migrate.
+        migrations: The ordered migrations (injectable so tests can add one).
+
+    Returns:
+        The names of the migrations applied now (all of them for a fresh database,
+        none when it was already current).
+    """
+    names = [m.__name__ for m in migrations]
+    if len(set(names)) != len(names):
+        raise ValueError(f"duplicate migration names in {names}")
+    with writer(engine).begin() as conn:
+        SchemaVersion.__table__.create(conn, checkfirst=True)
+        applied = set(conn.scalars(select(SchemaVersion.name)))
+        fresh = not applied and not inspect(conn).has_table("sessions")
+        if fresh:
+            Base.metadata.create_all(conn)
+            for name in names:
+                conn.execute(SchemaVersion.__table__.insert().values(name=name))
+            log.debug("created a fresh session database (%d migrations marked)", len(names))
+            return names
+        ran: list[str] = []
+        for migration in migrations:
+            if migration.__name__ in applied:
+                continue
+            migration(conn)
+            conn.execute(SchemaVersion.__table__.insert().values(name=migration.__name__))
+            ran.append(migration.__name__)
+            log.info("applied database migration %s", migration.__name__)
+        return ran
