@@ -1,0 +1,255 @@
+"""The movie store: the movie table plus a Chroma collection of their vectors.
+
+Similarity is cosine (vectors are L2-normalised). With several query vectors (say, the
+embeddings of several liked movies) a movie scores the **max** of its cosines to them:
+a movie very close to one liked movie is a good suggestion even when it is far from the
+others, which the mean would bury. Scores are recomputed exactly from the stored
+vectors, so they do not depend on HNSW's approximations.
+
+Year filters: a movie whose year is unknown (stored as -1) fails every year filter,
+since a user who asks for "after 2000" should not get movies of unknown date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from crs.catalog import store_files as files
+from crs.catalog.models import Movie, MovieIndex
+from crs.corpus.genres import normalize_genre
+
+
+class CorpusMissingError(RuntimeError):
+    """There is no complete movie store where one was expected."""
+
+    def __init__(self, store_dir: Path, reason: str = "") -> None:
+        self.store_dir = Path(store_dir)
+        self.reason = reason
+        detail = f" ({reason})" if reason else ""
+        super().__init__(f'No movie corpus at {store_dir}: run "crs corpus build"{detail}')
+
+
+def build_where(year_min: int | None = None, year_max: int | None = None,
+                exclude_genres: Iterable[str] = (), require_genres: Iterable[str] = (),
+                *, any_genres: Iterable[str] = (), redial_only: bool = False) -> dict[str, Any] | None:
+    """Chroma ``where`` filter from hard constraints.
+
+    Args:
+        year_min / year_max: Inclusive bounds; movies of unknown year fail either.
+        exclude_genres: No movie with any of these genres.
+        require_genres: Every one of these genres must be present.
+        any_genres: At least one of these genres must be present.
+        redial_only: Only ReDial movies (the evaluation catalogue).
+
+    Returns:
+        A filter for ``MovieStore.search(where=...)``, or None when nothing constrains.
+        Genre names are normalised ("Science Fiction" -> "sci-fi").
+    """
+    conditions: list[dict[str, Any]] = []
+    if year_min is not None:
+        conditions.append({"year": {"$gte": int(year_min)}})
+    elif year_max is not None:
+        conditions.append({"year": {"$gte": 0}})
+    if year_max is not None:
+        conditions.append({"year": {"$lte": int(year_max)}})
+    for genre in _genres(exclude_genres):
+        conditions.append({files.genre_key(genre): {"$ne": True}})
+    for genre in _genres(require_genres):
+        conditions.append({files.genre_key(genre): {"$eq": True}})
+    alternatives = [{files.genre_key(g): {"$eq": True}} for g in _genres(any_genres)]
+    if len(alternatives) == 1:
+        conditions.append(alternatives[0])
+    elif alternatives:
+        conditions.append({"$or": alternatives})
+    if redial_only:
+        conditions.append({"redial": {"$eq": True}})
+    if not conditions:
+        return None
+    return conditions[0] if len(conditions) == 1 else {"$and": conditions}
+
+
+def _genres(names: Iterable[str]) -> list[str]:
+    out = []
+    for name in names:
+        genre = normalize_genre(name)
+        if genre and genre not in out:
+            out.append(genre)
+    return out
+
+
+class MovieStore:
+    """Movies by id (``index``) and nearest-neighbour search over their vectors.
+
+    Create with :meth:`open`; ``crs.corpus.build.build_corpus`` writes the store.
+    """
+
+    def __init__(self, store_dir: Path, index: MovieIndex, embedder: Any, collection: Any,
+                 manifest: dict[str, Any], collection_name: str = "movies") -> None:
+        self.store_dir = Path(store_dir)
+        self.index = index
+        self.embedder = embedder
+        self.manifest = manifest
+        self.collection_name = collection_name
+        self._collection = collection
+        self._vectors: dict[str, np.ndarray] = {}
+        self._matrix: np.ndarray | None = None
+
+    @classmethod
+    def open(cls, store_dir: Path, embedder: Any, collection: str = "movies") -> "MovieStore":
+        """Open a built store.
+
+        Raises:
+            CorpusMissingError: The store is missing, unfinished, corrupt or was built
+                with another embedding model; the message says to run "crs corpus build".
+        """
+        store_dir = Path(store_dir)
+        manifest = files.read_manifest(store_dir)
+        if manifest is None:
+            raise CorpusMissingError(store_dir, "no manifest.json" if store_dir.is_dir() else "")
+        if manifest.get("format") != files.FORMAT_VERSION:
+            raise CorpusMissingError(store_dir, f"store format {manifest.get('format')} is outdated")
+        model = getattr(embedder, "model_id", manifest.get("model"))
+        if manifest.get("model") != model:
+            raise CorpusMissingError(store_dir, f"built with {manifest.get('model')}, not {model}")
+        try:
+            movies = files.read_table(store_dir)
+        except (OSError, ValueError) as exc:
+            raise CorpusMissingError(store_dir, f"unreadable movie table: {exc}") from exc
+        count = manifest.get("count")
+        if len(movies) != count:
+            raise CorpusMissingError(store_dir, f"movie table has {len(movies)} movies, manifest {count}")
+        try:
+            chroma = files.get_collection(files.chroma_client(store_dir), collection)
+            stored = chroma.count()
+        except Exception as exc:  # noqa: BLE001 - Chroma raises many types for a bad store
+            raise CorpusMissingError(store_dir, f"Chroma collection {collection!r}: {exc}") from exc
+        if stored != count:
+            raise CorpusMissingError(store_dir, f"Chroma holds {stored} vectors, manifest {count}")
+        return cls(store_dir, MovieIndex(movies), embedder, chroma, manifest, collection)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    # -- search -------------------------------------------------------------------------
+
+    def search(self, query_vectors: np.ndarray, n: int, where: dict[str, Any] | None = None,
+               exclude: Iterable[str] = frozenset()) -> list[tuple[Movie, float]]:
+        """The ``n`` movies most similar to the query vector(s), best first.
+
+        Args:
+            query_vectors: One vector (384,) or several (m, 384); several merge by max.
+            n: How many movies to return (fewer if fewer pass the filter).
+            where: A Chroma filter, e.g. from :func:`build_where`.
+            exclude: Ids never to return; the search over-fetches to make up for them.
+
+        Returns:
+            (movie, cosine similarity) pairs, highest similarity first.
+        """
+        queries = np.atleast_2d(np.asarray(query_vectors, dtype=np.float32))
+        if n <= 0 or queries.shape[0] == 0 or len(self.index) == 0:
+            return []
+        queries = queries / np.clip(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12, None)
+        exclude = set(exclude)
+        fetch = min(len(self.index), n + sum(1 for i in exclude if i in self.index))
+        result = self._collection.query(query_embeddings=queries, n_results=fetch, where=where or None,
+                                        include=["embeddings"])
+        best: dict[str, float] = {}
+        for ids, vectors in zip(result["ids"], result["embeddings"]):
+            if not ids:
+                continue
+            scores = (np.asarray(vectors, dtype=np.float32) @ queries.T).max(axis=1)
+            for movie_id, vector, score in zip(ids, vectors, scores):
+                if movie_id in exclude or movie_id not in self.index:
+                    continue
+                self._vectors.setdefault(movie_id, np.asarray(vector, dtype=np.float32))
+                best[movie_id] = float(score)
+        ranked = sorted(best.items(), key=lambda item: (-item[1], self.index.row[item[0]]))
+        return [(self.index.by_id[movie_id], score) for movie_id, score in ranked[:n]]
+
+    def search_text(self, text: str, n: int, where: dict[str, Any] | None = None,
+                    exclude: Iterable[str] = frozenset()) -> list[tuple[Movie, float]]:
+        """Semantic search with a free-text query ("a tense heist movie in LA")."""
+        return self.search(self.embedder.embed_one(text), n, where=where, exclude=exclude)
+
+    # -- vectors ------------------------------------------------------------------------
+
+    def vectors(self, ids: Iterable[str]) -> np.ndarray:
+        """The stored vectors of ``ids`` (rows in the given order), cached in memory.
+
+        Raises:
+            KeyError: Some ids are not in the store.
+        """
+        ids = list(ids)
+        unknown = [i for i in ids if i not in self.index]
+        if unknown:
+            raise KeyError(f"not in the movie store: {unknown[:5]}{'…' if len(unknown) > 5 else ''}")
+        if self._matrix is not None:
+            return self._matrix[[self.index.row[i] for i in ids]]
+        missing = list(dict.fromkeys(i for i in ids if i not in self._vectors))
+        for start in range(0, len(missing), files.WRITE_BATCH):
+            got = self._collection.get(ids=missing[start:start + files.WRITE_BATCH], include=["embeddings"])
+            for movie_id, vector in zip(got["ids"], got["embeddings"]):
+                self._vectors[movie_id] = np.asarray(vector, dtype=np.float32)
+        if not ids:
+            return np.zeros((0, self._dim()), dtype=np.float32)
+        return np.stack([self._vectors[i] for i in ids])
+
+    def matrix(self) -> np.ndarray:
+        """All vectors, row i = ``index.movies[i]`` (for whole-catalogue scoring).
+
+        The first call reads every vector from Chroma (~8 s for 88k movies); later calls
+        are free until :meth:`add_movies` grows the catalogue.
+        """
+        if self._matrix is None or self._matrix.shape[0] != len(self.index):
+            self._matrix = self._read_all_vectors()
+        return self._matrix
+
+    def _dim(self) -> int:
+        return int(getattr(self.embedder, "dim", 384))
+
+    def _read_all_vectors(self) -> np.ndarray:
+        """Read every vector from Chroma in index order (used by :meth:`matrix`)."""
+        out = np.zeros((len(self.index), self._dim()), dtype=np.float32)
+        total = len(self.index)
+        for offset in range(0, total, 10_000):
+            got = self._collection.get(include=["embeddings"], limit=10_000, offset=offset)
+            for movie_id, vector in zip(got["ids"], got["embeddings"]):
+                row = self.index.row.get(movie_id)
+                if row is not None:
+                    out[row] = vector
+        return out
+
+    # -- writing ------------------------------------------------------------------------
+
+    def add_movies(self, movies: Iterable[Movie], source: str = "") -> int:
+        """Embed and add (or replace) movies; they are searchable at once and persist.
+
+        Writes Chroma, then the movie table, then the manifest, so an interrupted add
+        leaves a store that :meth:`open` rejects rather than a silently partial one.
+
+        Returns:
+            How many movies were written.
+        """
+        movies = list({m.id: m for m in movies}.values())
+        if not movies:
+            return 0
+        vectors = self.embedder.embed([m.embedding_text() for m in movies])
+        files.upsert_movies(self._collection, movies, vectors)
+        for movie, vector in zip(movies, vectors):
+            self.index.add(movie)
+            self._vectors[movie.id] = vector
+        self._matrix = None
+        files.write_table(self.store_dir, self.index.movies)
+        manifest = dict(self.manifest)
+        manifest["count"] = len(self.index)
+        manifest["added"] = list(manifest.get("added", [])) + [{
+            "source": source, "count": len(movies),
+            "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}]
+        files.write_manifest(self.store_dir, manifest)
+        self.manifest = manifest
+        return len(movies)
+

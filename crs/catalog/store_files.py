@@ -1,0 +1,154 @@
+"""The on-disk layout of a movie store, shared by the builder and :class:`MovieStore`.
+
+A store directory holds:
+
+* ``chroma/``        a persistent Chroma database; collection = one vector per movie,
+                     metadata = title, year (-1 if unknown), popularity, ``redial`` and
+                     one ``g_<genre>`` flag per genre of the movie (for where-filters);
+* ``movies.jsonl``   the movie table, one :meth:`Movie.to_dict` a line;
+* ``manifest.json``  format version, embedding model, movie count, source fingerprint.
+
+The manifest is written last (and removed first when a rebuild starts writing), so a
+store without one, or whose counts disagree with it, is an interrupted build.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+from tqdm import tqdm
+
+from crs.catalog.models import Movie
+
+#: Bumped whenever the layout or the metadata keys change (forces a rebuild).
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+TABLE = "movies.jsonl"
+CHROMA_DIR = "chroma"
+#: HNSW settings: a high search ef because recall at the top 100 matters more than
+#: a millisecond per query.
+HNSW_CONFIG = {"space": "cosine", "ef_search": 256, "ef_construction": 128}
+#: Rows per Chroma write (Chroma's own limit is ~5,000 on SQLite).
+WRITE_BATCH = 2000
+
+
+def genre_key(genre: str) -> str:
+    """The metadata key that flags a genre: "sci-fi" -> "g_sci_fi"."""
+    return "g_" + re.sub(r"[^a-z0-9]+", "_", genre.lower()).strip("_")
+
+
+def movie_metadata(movie: Movie) -> dict[str, Any]:
+    """Chroma metadata of one movie (only scalar values; genres as True flags)."""
+    meta: dict[str, Any] = {
+        "title": movie.title,
+        "year": int(movie.year) if movie.year is not None else -1,
+        "popularity": float(movie.popularity),
+        "redial": movie.redial_id is not None,
+    }
+    for genre in movie.genres:
+        meta[genre_key(genre)] = True
+    return meta
+
+
+def chroma_client(store_dir: Path) -> Any:
+    """A persistent Chroma client for ``store_dir/chroma`` with telemetry off.
+
+    Always created with the same settings: Chroma shares one system per path in a process
+    and refuses a second client of the same path with different settings.
+    """
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    path = Path(store_dir) / CHROMA_DIR
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path),
+                                     settings=ChromaSettings(anonymized_telemetry=False))
+
+
+def create_collection(client: Any, name: str) -> Any:
+    """(Re)create an empty collection with cosine space and no embedding function.
+
+    ``embedding_function=None`` matters: Chroma's default would download a model the
+    first time it is asked to embed; vectors are always passed explicitly here.
+    """
+    try:
+        client.delete_collection(name)
+    except Exception:  # noqa: BLE001 - "does not exist" has no stable exception type
+        pass
+    return client.create_collection(name, embedding_function=None,
+                                    configuration={"hnsw": dict(HNSW_CONFIG)})
+
+
+def get_collection(client: Any, name: str) -> Any:
+    """An existing collection, without an embedding function."""
+    return client.get_collection(name, embedding_function=None)
+
+
+def upsert_movies(collection: Any, movies: list[Movie], vectors: np.ndarray,
+                  progress: bool = False) -> None:
+    """Write movies and their vectors to Chroma in batches."""
+    with tqdm(total=len(movies), desc="Writing to Chroma", unit="movie",
+              disable=not progress) as bar:
+        for start in range(0, len(movies), WRITE_BATCH):
+            chunk = movies[start:start + WRITE_BATCH]
+            collection.upsert(ids=[m.id for m in chunk],
+                              embeddings=np.asarray(vectors[start:start + len(chunk)], dtype=np.float32),
+                              metadatas=[movie_metadata(m) for m in chunk])
+            bar.update(len(chunk))
+
+
+def _write_atomic(path: Path, lines: Iterable[str]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        for line in lines:
+            handle.write(line)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def write_table(store_dir: Path, movies: Iterable[Movie]) -> None:
+    """Write ``movies.jsonl`` atomically (temp file + rename)."""
+    _write_atomic(Path(store_dir) / TABLE,
+                  (json.dumps(m.to_dict(), ensure_ascii=False) + "\n" for m in movies))
+
+
+def read_table(store_dir: Path) -> list[Movie]:
+    """Read ``movies.jsonl``.
+
+    Raises:
+        ValueError: A line is not a movie (message says ``file:line: problem``).
+    """
+    path = Path(store_dir) / TABLE
+    movies = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                movies.append(Movie.from_dict(json.loads(line)))
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"{path}:{number}: {exc}") from exc
+    return movies
+
+
+def write_manifest(store_dir: Path, manifest: dict[str, Any]) -> None:
+    """Write ``manifest.json`` atomically; the last step of any write to the store."""
+    _write_atomic(Path(store_dir) / MANIFEST, [json.dumps(manifest, indent=2, sort_keys=True) + "\n"])
+
+
+def read_manifest(store_dir: Path) -> dict[str, Any] | None:
+    """The manifest, or None when it is missing or unreadable (an unfinished build)."""
+    try:
+        data = json.loads((Path(store_dir) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def remove_manifest(store_dir: Path) -> None:
+    """Mark the store as being rewritten (readers will refuse it until the end)."""
+    (Path(store_dir) / MANIFEST).unlink(missing_ok=True)

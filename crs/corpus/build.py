@@ -1,0 +1,208 @@
+"""Build the movie store from the shared data, and add movies to it later.
+
+A build reads and embeds everything first, and only then starts replacing the store
+(manifest removed first, written last): an interrupted embedding leaves the old store
+usable, an interrupted write leaves a store that :meth:`MovieStore.open` rejects and the
+next build redoes. Re-running with unchanged sources and options does nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from crs.catalog import store_files as files
+from crs.catalog.models import Movie
+from crs.catalog.store import CorpusMissingError, MovieStore
+from crs.corpus import sources
+from crs.corpus.genres import normalize_genres
+from crs.corpus.merge import load_movies
+from crs.embedding import MODEL_ID, Embedder
+from crs.settings import Settings
+
+
+class AddFileError(ValueError):
+    """A movie file for ``crs corpus add`` has bad lines (nothing was added)."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build did.
+
+    Attributes:
+        store_dir: Where the store is.
+        count: Movies in the store.
+        redial_count: Of which ReDial movies (ids of ``movies_with_mentions.csv``).
+        skipped: True when the store was already up to date and nothing was written.
+        seconds: Wall time of the call.
+    """
+
+    store_dir: Path
+    count: int
+    redial_count: int
+    skipped: bool
+    seconds: float
+
+    @property
+    def message(self) -> str:
+        if self.skipped:
+            return (f"Movie corpus at {self.store_dir} is up to date ({self.count} movies); "
+                    "nothing to do (use --force to rebuild).")
+        return (f"Built movie corpus at {self.store_dir}: {self.count} movies "
+                f"({self.redial_count} from ReDial) in {self.seconds:.0f} s.")
+
+
+def fingerprint(data_dir: Path, options: dict[str, Any]) -> str:
+    """A hash of the source files (size and mtime), the options, format and model."""
+    parts: dict[str, Any] = {"format": files.FORMAT_VERSION, "model": MODEL_ID, "options": options}
+    for key, path in sorted(sources.source_paths(data_dir).items()):
+        stat = path.stat()
+        parts[key] = [stat.st_size, int(stat.st_mtime)]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _up_to_date(settings: Settings, embedder: Any, print_: str) -> MovieStore | None:
+    manifest = files.read_manifest(settings.store_dir)
+    if not manifest or manifest.get("fingerprint") != print_:
+        return None
+    try:
+        return MovieStore.open(settings.store_dir, embedder, settings.collection)
+    except CorpusMissingError:
+        return None
+
+
+def _open_chroma(store_dir: Path) -> Any:
+    """A client for the store's Chroma folder, wiping it if it is unreadable."""
+    try:
+        return files.chroma_client(store_dir)
+    except Exception:  # noqa: BLE001 - a corrupt Chroma folder raises assorted errors
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+        shutil.rmtree(Path(store_dir) / files.CHROMA_DIR, ignore_errors=True)
+        return files.chroma_client(store_dir)
+
+
+def build_corpus(settings: Settings, *, limit: int | None = None, include_movielens: bool = True,
+                 force: bool = False, progress: bool = True, embedder: Any | None = None) -> BuildResult:
+    """Build (or confirm) the movie store at ``settings.store_dir``.
+
+    Args:
+        settings: Gives ``data_dir``, ``store_dir`` and the collection name.
+        limit: Keep only the ``limit`` most mentioned ReDial movies (quick builds).
+        include_movielens: Add the MovieLens-only long tail (~82k movies).
+        force: Rebuild even when the store is up to date.
+        progress: Show progress bars.
+        embedder: Reuse an :class:`Embedder` (a new one is made otherwise).
+
+    Raises:
+        crs.corpus.sources.SourceMissingError: A source file is missing.
+    """
+    started = time.monotonic()
+    store_dir = Path(settings.store_dir)
+    options = {"limit": limit, "include_movielens": include_movielens}
+    print_ = fingerprint(settings.data_dir, options)
+    embedder = embedder or Embedder()
+    if not force:
+        current = _up_to_date(settings, embedder, print_)
+        if current is not None:
+            return BuildResult(store_dir, len(current), _redial_count(current.index.movies),
+                               True, time.monotonic() - started)
+    movies = load_movies(settings.data_dir, limit=limit, include_movielens=include_movielens,
+                         progress=progress)
+    vectors = embedder.embed([m.embedding_text() for m in movies], progress=progress)
+    store_dir.mkdir(parents=True, exist_ok=True)
+    files.remove_manifest(store_dir)
+    collection = files.create_collection(_open_chroma(store_dir), settings.collection)
+    files.upsert_movies(collection, movies, vectors, progress=progress)
+    files.write_table(store_dir, movies)
+    redial_count = _redial_count(movies)
+    files.write_manifest(store_dir, {
+        "format": files.FORMAT_VERSION,
+        "model": MODEL_ID,
+        "collection": settings.collection,
+        "count": len(movies),
+        "redial_count": redial_count,
+        "fingerprint": print_,
+        "options": options,
+        "sources": {key: str(path) for key, path in sources.source_paths(settings.data_dir).items()},
+        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "build_seconds": round(time.monotonic() - started, 1),
+        "added": [],
+    })
+    return BuildResult(store_dir, len(movies), redial_count, False, time.monotonic() - started)
+
+
+def _redial_count(movies: list[Movie]) -> int:
+    return sum(1 for m in movies if m.redial_id is not None)
+
+
+def read_movie_file(path: Path) -> list[Movie]:
+    """Read a ``.jsonl`` file of movies (one :meth:`Movie.to_dict`-style object a line).
+
+    Every line is checked before anything is returned, so a bad file adds nothing.
+
+    Raises:
+        AddFileError: Lists each bad line as ``file:line: problem``.
+        OSError: The file cannot be read.
+    """
+    path = Path(path)
+    movies: list[Movie] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+                if not isinstance(data, dict):
+                    raise ValueError("expected a JSON object")
+                movie = _checked_movie(data)
+            except (ValueError, TypeError) as exc:
+                problems.append(f"{path}:{number}: {exc}")
+                continue
+            if movie.id in seen:
+                problems.append(f"{path}:{number}: duplicate id {movie.id!r} (first on line {seen[movie.id]})")
+                continue
+            seen[movie.id] = number
+            movies.append(movie)
+    if problems:
+        raise AddFileError("\n".join(problems))
+    if not movies:
+        raise AddFileError(f"{path}: no movies in the file")
+    return movies
+
+
+def _checked_movie(data: dict[str, Any]) -> Movie:
+    """A Movie from a dict, rejecting empty ids/titles and wrongly typed fields."""
+    for key in ("id", "title"):
+        if not str(data.get(key) or "").strip():
+            raise ValueError(f"'{key}' is required and must not be empty")
+    for key in ("genres", "directors", "cast", "writers", "keywords"):
+        if key in data and not isinstance(data[key], list):
+            raise ValueError(f"'{key}' must be a list of strings")
+    if data.get("year") is not None and not str(data["year"]).lstrip("-").isdigit():
+        raise ValueError(f"'year' must be an integer, got {data['year']!r}")
+    movie = Movie.from_dict(data)
+    return dataclasses.replace(movie, title=movie.title.strip(), genres=normalize_genres(movie.genres),
+                               popularity=float(movie.popularity or 0.0))
+
+
+def add_movies(settings: Settings, path: Path, embedder: Any | None = None) -> int:
+    """Add the movies of a ``.jsonl`` file to the store (replacing same-id movies).
+
+    Raises:
+        AddFileError: The file has bad lines (nothing was added).
+        CorpusMissingError: There is no store to add to.
+    """
+    movies = read_movie_file(path)
+    store = MovieStore.open(settings.store_dir, embedder or Embedder(), settings.collection)
+    return store.add_movies(movies, source=str(path))

@@ -1,0 +1,104 @@
+"""The real compiled graph, real Chroma store, real SQLite files: whole conversations."""
+
+import pytest
+
+from crs.catalog.normalize import norm_title
+from crs.service import InputError
+from crs.wiring import build_components
+
+
+@pytest.fixture()
+def settings(small_store, tmp_path):
+    return small_store.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'crs.db'}"})
+
+
+@pytest.fixture()
+def service(settings):
+    svc = build_components(settings).service
+    yield svc
+    svc.close()
+
+
+def titles(turn):
+    return [norm_title(r["title"]) for r in turn["recommendations"]]
+
+
+def test_greeting_then_genre_request(service):
+    t0 = service.handle_turn("s1", "hello!")
+    assert t0["phase"] == "greeting" and not t0["recommendations"]
+    t1 = service.handle_turn("s1", "I want to watch an animated movie")
+    assert t1["phase"] == "recommendation"
+    assert t1["recommendations"] and all("animation" in r["genres"] for r in t1["recommendations"])
+    assert t1["preferences"]["liked_genres"] == ["animation"]
+    assert all(r["reason"] for r in t1["recommendations"])
+
+
+def test_constraints_are_honoured_and_nothing_repeats(service):
+    t0 = service.handle_turn("s2", "I loved The Matrix, but no horror")
+    assert t0["recommendations"]
+    assert "thematrix" not in titles(t0)
+    t1 = service.handle_turn("s2", "nothing before 1995 please")
+    t2 = service.handle_turn("s2", "more please")
+    for t in (t1, t2):
+        assert t["recommendations"]
+        for r in t["recommendations"]:
+            assert "horror" not in r["genres"] and r["year"] >= 1995
+    assert not set(titles(t2)) & set(titles(t1)) and not set(titles(t1)) & set(titles(t0))
+
+
+def test_person_request_and_seen_feedback(service):
+    t0 = service.handle_turn("s3", "Any films by Christopher Nolan?")
+    assert t0["recommendations"]
+    assert all("Christopher Nolan" in r["directors"] + r["cast"] or r["reason"] for r in t0["recommendations"])
+    nolan = [r for r in t0["recommendations"] if "Christopher Nolan" in r["directors"]]
+    assert len(nolan) >= 0.6 * len(t0["recommendations"])
+    t1 = service.handle_turn("s3", "Seen all of those, anything else?")
+    assert not set(titles(t1)) & set(titles(t0))
+    assert len(t1["preferences"]["seen_movies"]) == len(t0["recommendations"])
+
+
+def test_ambiguous_title_asks_then_resolves(service):
+    t0 = service.handle_turn("s4", "I loved Batman")
+    assert t0["phase"] == "clarification" and "?" in t0["reply"] and "1989" in t0["reply"]
+    t1 = service.handle_turn("s4", "the 1989 one")
+    assert any("1989" in m for m in t1["preferences"]["liked_movies"])
+    assert t1["recommendations"] and "batman" not in titles(t1)
+
+
+def test_bad_input(service):
+    with pytest.raises(InputError):
+        service.handle_turn("s5", "   ")
+    huge = service.handle_turn("s5", "I love comedies " * 10_000)
+    assert "first" in huge["reply"] and huge["recommendations"]
+    odd = service.handle_turn("s5", "\x00\x01\x02 ÿþ 🎬🍿 <script>alert(1)</script>")
+    assert "<script>" not in odd["reply"]
+    assert service.handle_turn("s5", "Je voudrais un film")["reply"]
+    with pytest.raises(ValueError):
+        service.handle_turn("bad id with spaces", "hi")
+
+
+def test_session_resumes_after_restart(settings):
+    first = build_components(settings).service
+    first.handle_turn("s6", "I loved The Matrix and no horror please")
+    shown = first.handle_turn("s6", "more")["recommendations"]
+    first.close()
+    second = build_components(settings).service
+    t = second.handle_turn("s6", "others?")
+    assert t["turn"] == 2
+    assert "horror" in t["preferences"]["disliked_genres"]
+    assert any("Matrix" in m for m in t["preferences"]["liked_movies"])
+    assert not {r["id"] for r in t["recommendations"]} & {r["id"] for r in shown}
+    view = second.session_view("s6")
+    assert len(view["history"]) == 6
+    second.close()
+
+
+def test_session_resumes_from_database_when_checkpoints_are_lost(settings):
+    first = build_components(settings).service
+    first.handle_turn("s7", "I like westerns")
+    first.close()
+    settings.resolved_checkpoint_path().unlink()
+    second = build_components(settings).service
+    t = second.handle_turn("s7", "more please")
+    assert t["preferences"]["liked_genres"] == ["western"] and t["recommendations"]
+    second.close()

@@ -1,0 +1,119 @@
+"""The title linker and the rule NLU on a small hand-made index."""
+
+import pytest
+
+from crs.catalog.linker import TitleLinker
+from crs.catalog.models import Movie, MovieIndex
+from crs.nlu.lexicon import load_lexicon
+from crs.nlu.people import PeopleIndex
+from crs.nlu.rules import RuleNLU
+from crs.nlu.types import Intent
+from crs.nlu.years import parse_years
+from crs.preferences import Polarity, Slot
+
+MOVIES = [
+    Movie("1", "Heat", 1995, ("action", "crime"), ("Michael Mann",), ("Al Pacino", "Robert De Niro"), popularity=40),
+    Movie("2", "Heat", 1986, ("action",), ("Dick Richards",), ("Burt Reynolds",), popularity=30),
+    Movie("3", "Collateral", 2004, ("crime", "thriller"), ("Michael Mann",), ("Tom Cruise",), popularity=10),
+    Movie("4", "Up", 2009, ("animation", "family"), ("Pete Docter",), ("Ed Asner",), popularity=190),
+    Movie("5", "Coco", 2017, ("animation", "family"), ("Lee Unkrich",), ("Anthony Gonzalez",), popularity=500),
+    Movie("6", "The Matrix", 1999, ("action", "sci-fi"), ("Lana Wachowski",), ("Keanu Reeves",), popularity=300),
+    Movie("7", "Interstellar", 2014, ("sci-fi",), ("Christopher Nolan",), ("Matthew McConaughey",), popularity=150),
+    Movie("8", "The Dark Knight", 2008, ("action",), ("Christopher Nolan",), ("Christian Bale",), popularity=170),
+    Movie("9", "Memento", 2000, ("mystery",), ("Christopher Nolan",), ("Guy Pearce",), popularity=40),
+    Movie("10", "Grown Ups", 2010, ("comedy",), ("Dennis Dugan",), ("Adam Sandler",), popularity=20),
+    Movie("11", "Coco", None, (), popularity=3),
+]
+
+
+@pytest.fixture(scope="module")
+def nlu():
+    index = MovieIndex(list(MOVIES))
+    lex = load_lexicon()
+    linker = TitleLinker(index, blocked=set(lex.genres) | set(lex.moods))
+    return RuleNLU(linker, PeopleIndex(index, linker.starters), reference_year=2020)
+
+
+def _items(result):
+    return {(i.slot, i.value, i.polarity) for i in result.items}
+
+
+def test_movies_with_negation_and_moods(nlu):
+    r = nlu.parse("I loved Collateral and The Matrix, nothing too violent though")
+    assert (Slot.MOVIE, "3", Polarity.LIKE) in _items(r)
+    assert (Slot.MOVIE, "6", Polarity.LIKE) in _items(r)
+    assert (Slot.MOOD, "violent", Polarity.DISLIKE) in _items(r)
+
+
+def test_everyday_word_titles_need_title_case(nlu):
+    assert (Slot.MOVIE, "4", Polarity.LIKE) in _items(nlu.parse("My daughter loved Up and Coco."))
+    assert not any(i.slot == Slot.MOVIE for i in nlu.parse("I'm up for anything").items)
+
+
+def test_dated_title_picks_the_dated_movie_over_a_yearless_duplicate(nlu):
+    assert (Slot.MOVIE, "5", Polarity.LIKE) in _items(nlu.parse("We liked Coco"))
+
+
+def test_ambiguous_title_is_not_guessed_and_year_resolves_it(nlu):
+    r = nlu.parse("I loved Heat")
+    assert not any(i.slot == Slot.MOVIE for i in r.items)
+    mention, polarity = r.ambiguous[0]
+    assert {m.id for m in mention.candidates} == {"1", "2"} and polarity == Polarity.LIKE
+    assert (Slot.MOVIE, "1", Polarity.LIKE) in _items(nlu.parse("I loved Heat (1995)"))
+
+
+def test_typo_after_cue_word(nlu):
+    assert (Slot.MOVIE, "6", Polarity.LIKE) in _items(nlu.parse("I really liked the matrx"))
+
+
+def test_seen_movies_and_people(nlu):
+    r = nlu.parse("Any films by Christopher Nolan? I've seen Interstellar and The Dark Knight")
+    assert (Slot.PERSON, "Christopher Nolan", Polarity.LIKE) in _items(r)
+    assert (Slot.MOVIE, "7", Polarity.SEEN) in _items(r)
+    assert (Slot.MOVIE, "8", Polarity.SEEN) in _items(r)
+
+
+def test_disliked_person_and_genres(nlu):
+    r = nlu.parse("not a fan of Adam Sandler. She doesn't like scary movies, but more action")
+    assert (Slot.PERSON, "Adam Sandler", Polarity.DISLIKE) in _items(r)
+    assert (Slot.GENRE, "horror", Polarity.DISLIKE) in _items(r)
+    assert (Slot.GENRE, "action", Polarity.LIKE) in _items(r)
+
+
+@pytest.mark.parametrize("text, bounds", [
+    ("Nothing before 1980 please", (1980, None)),
+    ("something from the 90s", (1990, 1999)),
+    ("made after 2010", (2011, None)),
+    ("between 1970 and 1985", (1970, 1985)),
+    ("nothing after 2000", (None, 2000)),
+    ("The 1979 one by Ridley Scott", (None, None)),
+    ("my 8 year old daughter", (None, None)),
+])
+def test_years(text, bounds):
+    y = parse_years(text, 2020)
+    assert (y.year_min, y.year_max) == bounds
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("hello!", Intent.GREET),
+    ("more please", Intent.MORE),
+    ("others?", Intent.MORE),
+    ("Seen all of those, anything else?", Intent.SEEN),
+    ("why the second one?", Intent.ASK_WHY),
+    ("let's start over", Intent.RESET),
+    ("none of those, something different", Intent.REJECT),
+    ("sounds good, I'll watch it", Intent.ACCEPT),
+    ("<script>alert(1)</script>", Intent.CHITCHAT),
+])
+def test_intents(nlu, text, intent):
+    assert intent in nlu.parse(text).intents
+
+
+def test_references(nlu):
+    assert nlu.parse("why the second one?").refers_to_shown == [1]
+    assert nlu.parse("seen all of those").refers_to_shown == [-1]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "?", "🎬🍿", "\x00\x01binary\xff", "Ich mag Filme", "a" * 5000])
+def test_odd_input_never_raises(nlu, text):
+    nlu.parse(text)
