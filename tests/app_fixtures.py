@@ -64,3 +64,26 @@ def live_app(small_store: Settings, tmp_path_factory: pytest.TempPathFactory) ->
         yield LiveApp(url=url.rstrip("/"), settings=settings, service=service)
     finally:
         demo.close()
+
+
+#: Movies the app tests like to talk about, in order of preference (those in the store are used).
+PREFERRED_TITLES = ("Heat", "Collateral", "Die Hard", "The Matrix", "Inception", "John Wick", "Taken")
+
+
+@pytest.fixture(scope="session")
+def small_movies(movie_store: Any) -> list[tuple[str, int]]:
+    """(title, year) of at least two well-known movies of the small store, each with a
+    title no other movie there has, so that naming it is unambiguous."""
+    movies = [m for m in movie_store.index.movies if m.year]
+    counts: dict[str, int] = {}
+    for m in movie_store.index.movies:
+        counts[m.title.lower()] = counts.get(m.title.lower(), 0) + 1
+    unique = {m.title.lower(): m for m in movies if counts[m.title.lower()] == 1}
+    picked = [(unique[t.lower()].title, unique[t.lower()].year) for t in PREFERRED_TITLES if t.lower() in unique]
+    for m in sorted(unique.values(), key=lambda m: -m.popularity):  # fallback: the most mentioned
+        if len(picked) >= 2:
+            break
+        if (m.title, m.year) not in picked:
+            picked.append((m.title, m.year))
+    assert len(picked) >= 2, "the small store has too few movies with unique titles"
+    return picked

@@ -16,7 +16,7 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from app_fixtures import LiveApp, app_settings, free_port, live_app  # noqa: F401  (fixture)
+from app_fixtures import LiveApp, free_port, live_app, small_movies  # noqa: F401  (fixtures)
 from crs.ui import render
 from crs.ui.handlers import ERROR_REPLY, ChatHandlers
 
@@ -82,6 +82,11 @@ def test_empty_message_is_a_clear_error_and_the_app_keeps_working(client: Client
         client.predict("   ", "", api_name="/chat")
     assert str(info.value).strip() and "Internal error" not in str(info.value)
     assert client.predict("hello", "", api_name="/chat")["reply"].strip()
+
+
+def test_malformed_session_id_is_a_clear_error(client: Client) -> None:
+    with pytest.raises(AppError, match="session id"):
+        client.predict("hello", "not a valid id!", api_name="/chat")
 
 
 def test_fresh_sessions_are_distinct(client: Client) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from app_fixtures import LiveApp, live_app  # noqa: F401  (fixture)
+from app_fixtures import LiveApp, live_app, small_movies  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 

@@ -58,11 +58,12 @@ def test_person_request_and_seen_feedback(service):
 
 
 def test_ambiguous_title_asks_then_resolves(service):
-    t0 = service.handle_turn("s4", "I loved Batman")
-    assert t0["phase"] == "clarification" and "?" in t0["reply"] and "1989" in t0["reply"]
-    t1 = service.handle_turn("s4", "the 1989 one")
-    assert any("1989" in m for m in t1["preferences"]["liked_movies"])
-    assert t1["recommendations"] and "batman" not in titles(t1)
+    t0 = service.handle_turn("s4", "I loved Ghostbusters")
+    assert t0["phase"] == "clarification" and "?" in t0["reply"] and "1984" in t0["reply"] and "2016" in t0["reply"]
+    assert not t0["preferences"]["liked_movies"]
+    t1 = service.handle_turn("s4", "the 1984 one")
+    assert t1["preferences"]["liked_movies"] == ["Ghostbusters (1984)"]
+    assert t1["recommendations"] and "ghostbusters" not in titles(t1)
 
 
 def test_bad_input(service):

@@ -46,15 +46,19 @@ class ChatHandlers:
 
     Args:
         service: The chat service (shared by all browser sessions).
-        input_error: The exception type that means "the user's input was bad"; its
-            message is shown to the user. Defaults to ``crs.service.InputError``.
+        input_error: The exception type(s) that mean "the caller's input was bad"; their
+            message is shown to the user. Defaults to ``crs.service.InputError`` and
+            ``crs.storage.InvalidSessionIdError`` (a malformed API session id).
     """
 
-    def __init__(self, service: ChatServiceLike, input_error: type[Exception] | None = None) -> None:
+    def __init__(
+        self, service: ChatServiceLike, input_error: type[Exception] | tuple[type[Exception], ...] | None = None,
+    ) -> None:
         if input_error is None:
             from crs.service import InputError
+            from crs.storage import InvalidSessionIdError
 
-            input_error = InputError
+            input_error = (InputError, InvalidSessionIdError)
         self.service = service
         self.input_error = input_error
 

@@ -1,0 +1,90 @@
+"""Shared test fixtures. The offline environment is set before anything else is imported."""
+
+from __future__ import annotations
+
+import os
+
+for _key, _value in {
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "HF_HUB_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "LANGSMITH_TRACING": "false",
+    "TOKENIZERS_PARALLELISM": "false",
+}.items():
+    os.environ.setdefault(_key, _value)
+
+import shutil  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from crs.settings import Settings, load_settings  # noqa: E402
+
+#: ReDial movies in the shared small store (the most mentioned ones, no MovieLens).
+SMALL_STORE_LIMIT = 800
+
+
+def settings_for(tmp_path: Path, **overrides: object) -> Settings:
+    """Settings whose writable paths (store, artefacts, database) all lie in ``tmp_path``.
+
+    ``data_dir`` stays the shared research data unless overridden.
+    """
+    values: dict[str, object] = {
+        "store_dir": tmp_path / "store",
+        "artifacts_dir": tmp_path / "artifacts",
+        "database_url": f"sqlite:///{tmp_path / 'crs.db'}",
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+@pytest.fixture(scope="session")
+def make_settings():
+    """The :func:`settings_for` helper, as a fixture: ``make_settings(tmp_path, **overrides)``."""
+    return settings_for
+
+
+@pytest.fixture(scope="session")
+def small_store_limit() -> int:
+    """How many movies ``small_store`` holds."""
+    return SMALL_STORE_LIMIT
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """One MiniLM embedder for the whole session (the ONNX model loads once)."""
+    from crs.embedding import Embedder
+
+    return Embedder()
+
+
+@pytest.fixture(scope="session")
+def small_store(tmp_path_factory: pytest.TempPathFactory, embedder) -> Settings:
+    """Settings of a store built from the real data: the 800 most mentioned ReDial movies.
+
+    Built once per session (~20 s). Treat it as read-only; use ``writable_store`` to
+    change a store.
+    """
+    from crs.corpus.build import build_corpus
+
+    settings = settings_for(tmp_path_factory.mktemp("small_store"))
+    build_corpus(settings, limit=SMALL_STORE_LIMIT, include_movielens=False, progress=False,
+                 embedder=embedder)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def movie_store(small_store: Settings, embedder):
+    """A read-only :class:`MovieStore` opened on ``small_store``."""
+    from crs.catalog.store import MovieStore
+
+    return MovieStore.open(small_store.store_dir, embedder, small_store.collection)
+
+
+@pytest.fixture()
+def writable_store(small_store: Settings, tmp_path: Path) -> Settings:
+    """Settings of a private copy of ``small_store`` that a test may modify."""
+    settings = settings_for(tmp_path)
+    shutil.copytree(small_store.store_dir, settings.store_dir)
+    return settings
