@@ -64,6 +64,8 @@ def live_app(small_store: Settings, tmp_path_factory: pytest.TempPathFactory) ->
         yield LiveApp(url=url.rstrip("/"), settings=settings, service=service)
     finally:
         demo.close()
+        if hasattr(service, "close"):
+            service.close()
 
 
 #: Movies the app tests like to talk about, in order of preference (those in the store are used).

@@ -23,7 +23,7 @@ def test_build_where_shapes() -> None:
 
 
 def test_text_search_finds_the_obvious_movie(movie_store: MovieStore) -> None:
-    hits = movie_store.search_text("computer hacker Neo discovers reality is a simulation", 5)
+    hits = movie_store.search_text("a stranger leads the hacker Neo to the truth: his life is a deception of an evil cyber-intelligence", 5)
     assert hits[0][0].id == MATRIX
     scores = [score for _, score in hits]
     assert scores == sorted(scores, reverse=True) and -1.0 <= scores[-1] <= scores[0] <= 1.0

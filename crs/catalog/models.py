@@ -45,10 +45,15 @@ class Movie:
         return f"{self.title} ({self.year})" if self.year else self.title
 
     def embedding_text(self) -> str:
-        """The text embedded for semantic search: title, genres, people, plot."""
-        parts = [self.display]
+        """The text embedded for semantic search: genres, people, plot and keywords.
+
+        The title is left out on purpose: with it, "Die Hard" sits next to "Get Hard" and
+        "Heat" next to "The Heat". Titles are found by the linker, not by vectors. A
+        movie with no other metadata falls back to its title.
+        """
+        parts = []
         if self.genres:
-            parts.append(", ".join(self.genres))
+            parts.append(", ".join(self.genres).capitalize() + " film")
         if self.directors:
             parts.append("Directed by " + ", ".join(self.directors[:2]))
         if self.cast:
@@ -57,7 +62,7 @@ class Movie:
             parts.append(self.plot)
         if self.keywords:
             parts.append(", ".join(self.keywords[:8]))
-        return ". ".join(parts)
+        return ". ".join(parts) if (self.plot or self.directors or self.cast) else ". ".join([self.display, *parts])
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (tuples become lists)."""

@@ -26,7 +26,7 @@ from tqdm import tqdm
 from crs.catalog.models import Movie
 
 #: Bumped whenever the layout or the metadata keys change (forces a rebuild).
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: embedding text without the title
 MANIFEST = "manifest.json"
 TABLE = "movies.jsonl"
 CHROMA_DIR = "chroma"

@@ -24,8 +24,12 @@ class Constraints:
     year_min: int | None
     year_max: int | None
 
+    #: Genres and people of every movie sharing a normalised title (set by the retriever).
+    title_facts: dict[str, tuple[frozenset[str], frozenset[str]]] | None = None
+
     @classmethod
-    def from_query(cls, query: RecQuery, index: MovieIndex) -> "Constraints":
+    def from_query(cls, query: RecQuery, index: MovieIndex,
+                   title_facts: dict[str, tuple[frozenset[str], frozenset[str]]] | None = None) -> "Constraints":
         prefs = query.preferences
         excluded = set(query.exclude) | set(prefs.liked_movies) | set(prefs.disliked_movies) | set(prefs.seen_movies)
         titles = {norm_title(m.title) for i in excluded if (m := index.get(i)) is not None}
@@ -36,15 +40,26 @@ class Constraints:
             disliked_people=frozenset(p.lower() for p in prefs.disliked_people),
             year_min=prefs.year_min,
             year_max=prefs.year_max,
+            title_facts=title_facts,
         )
 
     def allows(self, movie: Movie) -> bool:
-        if movie.id in self.exclude_ids or norm_title(movie.title) in self.exclude_titles:
+        """True if ``movie`` may be shown.
+
+        Disliked genres and people are checked against every movie with the same title
+        too: a user who said "no comedy" should not see a "Heat" that is the title of a
+        comedy elsewhere in the catalogue, since people know movies by their titles.
+        """
+        key = norm_title(movie.title)
+        if movie.id in self.exclude_ids or key in self.exclude_titles:
             return False
-        if self.disliked_genres and any(g in self.disliked_genres for g in movie.genres):
+        genres, people = set(movie.genres), {p.lower() for p in (*movie.directors, *movie.cast, *movie.writers)}
+        if self.title_facts and key in self.title_facts:
+            genres |= self.title_facts[key][0]
+            people |= self.title_facts[key][1]
+        if self.disliked_genres and any(d in g for d in self.disliked_genres for g in genres):
             return False
-        if self.disliked_people and any(p.lower() in self.disliked_people
-                                        for p in (*movie.directors, *movie.cast, *movie.writers)):
+        if self.disliked_people and people & self.disliked_people:
             return False
         if self.year_min is not None and (movie.year is None or movie.year < self.year_min):
             return False

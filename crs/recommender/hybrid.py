@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from crs.catalog.models import Movie
+from crs.catalog.normalize import norm_title
 from crs.nlu.lexicon import Lexicon, load_lexicon
 from crs.recommender.constraints import Constraints, person_match
 from crs.recommender.types import Candidate, RecQuery
@@ -76,6 +77,12 @@ class HybridRetriever:
             for p in {*m.directors, *m.cast, *m.writers}:
                 by_person[p.lower()].append(m.id)
         self._by_genre, self._by_person = dict(by_genre), dict(by_person)
+        facts: dict[str, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
+        for m in movies:
+            genres, people = facts[norm_title(m.title)]
+            genres.update(m.genres)
+            people.update(p.lower() for p in (*m.directors, *m.cast, *m.writers))
+        self._title_facts = {k: (frozenset(g), frozenset(p)) for k, (g, p) in facts.items()}
         self._popular = [m.id for m in movies]
         self._max_pop = max((m.popularity for m in movies), default=1.0) or 1.0
 
@@ -85,13 +92,13 @@ class HybridRetriever:
         self._ensure_indexes()
         index = self.store.index
         prefs = query.preferences
-        rules = Constraints.from_query(query, index)
+        rules = Constraints.from_query(query, index, self._title_facts)
         liked = [i for i in prefs.liked_movies if i in index]
         semantic = self._semantic(query, liked)
         collab = self._collab(query, liked)
         pool: dict[str, None] = dict.fromkeys(semantic)
         pool.update(dict.fromkeys(sorted(collab, key=collab.get, reverse=True)[: self.pool_size]))
-        for person in prefs.liked_people:
+        for person in current_asks(prefs)[1]:
             pool.update(dict.fromkeys(self._by_person.get(person.lower(), [])[: self.pool_size]))
         for genre in prefs.liked_genres:
             pool.update(dict.fromkeys(self._by_genre.get(genre, [])[: self.pool_size]))
@@ -100,7 +107,7 @@ class HybridRetriever:
         out = []
         for movie_id in pool:
             movie = index.get(movie_id)
-            if movie is None or not rules.allows(movie):
+            if movie is None or not (movie.genres or movie.plot) or not rules.allows(movie):
                 continue
             out.append(self._score(movie, query, semantic.get(movie_id, {}), collab.get(movie_id, 0.0) / max_collab))
         out.sort(key=lambda c: (-c.evidence["meets"], -c.score, c.movie.id))
@@ -134,13 +141,14 @@ class HybridRetriever:
         liked_genres = set(prefs.liked_genres)
         genre_hits = [g for g in movie.genres if g in liked_genres]
         genre = len(genre_hits) / len(liked_genres) if liked_genres else 0.0
-        person = person_match(movie, prefs.liked_people) if prefs.liked_people else None
+        ask_genres, ask_people = current_asks(prefs)
+        person = person_match(movie, ask_people) if ask_people else None
         popularity = math.log1p(movie.popularity) / math.log1p(self._max_pop)
         mood = self._mood(movie, prefs.moods, prefs.disliked_moods)
         score = (w.collab * collab + w.semantic * semantic + w.text * text + w.genre * genre
                  + w.person * (1.0 if person else 0.0) + w.popularity * popularity + w.mood * mood)
-        meets_person = not prefs.liked_people or person is not None
-        meets_genre = not liked_genres or bool(genre_hits)
+        meets_person = not ask_people or person is not None
+        meets_genre = not ask_genres or any(g in ask_genres for g in movie.genres)
         evidence = {
             "collab": collab, "semantic": semantic, "similar_to": max(like_sims, key=like_sims.get) if like_sims else None,
             "text": text, "genres": genre_hits, "person": person, "popularity": popularity, "mood": mood,
@@ -157,7 +165,25 @@ class HybridRetriever:
             value += 0.5 * sum(w in text for w in self.lexicon.mood_words.get(mood, ()))
             value += sum(g in movie.genres for g in self.lexicon.mood_genres.get(mood, ()))
         for mood in unwanted:
-            value -= 0.7 * sum(w in text for w in self.lexicon.mood_words.get(mood, ()))
-            value -= 2.0 * sum(g in movie.genres for g in self.lexicon.mood_genres.get(mood, ()))
+            value -= 1.5 * sum(w in text for w in self.lexicon.mood_words.get(mood, ()))
+            value -= 4.0 * sum(g in movie.genres for g in self.lexicon.mood_genres.get(mood, ()))
         return value
+
+
+def current_asks(prefs) -> tuple[set[str], list[str]]:
+    """The genres and people of the user's latest request for them.
+
+    "A western" stays the ask until the user names other genres ("more action"), which
+    then replace it as the requirement; older likes still count as soft evidence.
+    """
+    from crs.preferences import Polarity, Slot
+
+    def latest(slot: Slot) -> list[str]:
+        items = [i for i in prefs.items if i.slot == slot and i.polarity == Polarity.LIKE]
+        if not items:
+            return []
+        last = max(i.turn for i in items)
+        return [i.value for i in items if i.turn == last]
+
+    return set(latest(Slot.GENRE)), latest(Slot.PERSON)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from crs.recommender.hybrid import current_asks
 from crs.recommender.types import Candidate, RecQuery, Reranker, Retriever
 
 
@@ -36,8 +37,8 @@ class Recommender:
         best = [c for c in candidates if c.evidence.get("meets_all", True)]
         relaxed: list[str] = []
         if not best:
-            prefs = query.preferences
-            relaxed = prefs.liked_people + prefs.liked_genres
+            genres, people = current_asks(query.preferences)
+            relaxed = people + sorted(genres)
             best = candidates
         items = self.reranker.rerank(query, best, query.k)
         return RecResult(items=items, relaxed=relaxed)

@@ -41,7 +41,7 @@ def build_ui(service: ChatServiceLike, settings: Settings, handlers: ChatHandler
         service: The chat service every browser session talks to.
         settings: Product settings (unused today beyond documentation; kept so that the
             page can grow options without changing callers).
-        handlers: Pre-built handlers (tests inject ones with a custom error type).
+        handlers: Pre-built handlers, e.g. with other input-error types; default: bound to ``service``.
 
     Returns:
         The Gradio app, not yet launched (see :func:`launch_ui`).

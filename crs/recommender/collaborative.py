@@ -1,0 +1,215 @@
+"""The learned collaborative signal: which movies go with the movies and words of a chat.
+
+Two closed-form EASE blocks learned from the ReDial *training* dialogues (one row per
+dialogue, columns = mentioned movies + content words of the messages):
+
+* ``item_item`` (n x n): movie -> movie weights (Steck 2019, B = I - P/diag(P)).
+* ``word_item`` (V x n): word -> movie weights, learned jointly, so a wish such as
+  "scary" or "animated" points at the movies people recommended after saying it.
+
+A call is a sparse weighted sum of rows, so scoring the whole catalogue costs well
+under a millisecond. Matrices are stored as float16 (half the memory; scores are
+accumulated in float32). The artefact is ``collab-v1.npz`` plus ``collab-v1.json``
+(version, lambda, fusion weights, training-data fingerprint, date).
+
+Use :func:`train` (or ``crs train retriever``) to build it and
+:meth:`CollaborativeModel.load` to read it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from crs.settings import Settings
+
+ARTEFACT_VERSION = 1
+ARTEFACT_NAME = f"collab-v{ARTEFACT_VERSION}.npz"
+
+_TOKEN = re.compile(r"[a-z][a-z'\-]*[a-z]")
+STOPWORDS = frozenset("""
+a an the and or but if of to in on at for with about from by as is are was were be been being am
+i me my you your he she it its we they them this that these those do does did have has had not no yes
+so very just really like love liked loved movie movies film films good great one ones some any what
+which who how hi hello hey thanks thank bye ok okay oh well too also there their then than can could
+would will should watch watched watching seen see think know maybe more most much all lot lots get got
+kind type sure want looking look something anything recommend recommendation recommendations suggest
+suggestions other another into out up down over again still even ever never only such here when where
+why because im ive dont didnt youre thats cant wont isnt havent doesnt ill youve theyre
+""".split())
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case content words (3+ letters, no stopwords), in order.
+
+    The same function reads training dialogues and live messages, so learned word
+    weights mean the same thing in both places.
+    """
+    words = (w.replace("'", "") for w in _TOKEN.findall(text.lower()))
+    return [w for w in words if len(w) > 2 and w not in STOPWORDS]
+
+
+def strip_titles(text: str, titles: Iterable[str]) -> str:
+    """Remove movie titles (with and without "(Year)") so words carry wishes, not names."""
+    for title in titles:
+        if title:
+            text = text.replace(title, " ")
+            bare = re.sub(r"\s*\(\d{4}\)\s*$", "", title)
+            if len(bare) > 3:
+                text = text.replace(bare, " ")
+    return text
+
+
+def fit_ease(gram: np.ndarray, lam: float, n_targets: int) -> np.ndarray:
+    """Closed-form EASE on a Gram matrix ``X^T X``.
+
+    Args:
+        gram: (m, m) co-occurrence matrix; columns with no occurrence are skipped
+            (their rows stay zero), which also keeps the inversion small.
+        lam: L2 strength (larger = smoother, more popularity-like).
+        n_targets: Only the first ``n_targets`` columns (the items) are returned.
+
+    Returns:
+        float32 (m, n_targets): row j = how feature j votes for each item.
+    """
+    m = gram.shape[0]
+    active = np.flatnonzero(np.diag(gram) > 0)
+    g = gram[np.ix_(active, active)].astype(np.float64)
+    g[np.diag_indices_from(g)] += lam
+    p = np.linalg.inv(g)
+    b = -p / np.diag(p)
+    b[np.diag_indices_from(b)] = 0.0
+    targets = active < n_targets
+    out = np.zeros((m, n_targets), np.float32)
+    out[np.ix_(active, active[targets])] = b[:, targets]
+    return out
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """How the hybrid score mixes its parts (fitted on training data, stored in the meta).
+
+    Attributes:
+        words: Weight of the word -> movie block.
+        popularity: Weight of log(1 + training mentions).
+        decay: Per-message recency decay of a mention (1.0 = no decay).
+        seeker / recommender: Weight of a mention by each speaker.
+    """
+
+    words: float = 0.4
+    popularity: float = 0.001
+    decay: float = 0.9
+    seeker: float = 1.0
+    recommender: float = 1.0
+
+
+@dataclass
+class CollaborativeModel:
+    """Learned movie -> movie and word -> movie weights over ``item_ids``.
+
+    Score vectors are numpy float32 arrays aligned with ``item_ids`` (row i = item_ids[i]).
+    """
+
+    item_ids: tuple[str, ...]
+    item_item: np.ndarray
+    vocabulary: tuple[str, ...]
+    word_item: np.ndarray
+    popularity: np.ndarray
+    fusion: Fusion = field(default_factory=Fusion)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.row = {item: i for i, item in enumerate(self.item_ids)}
+        self.word_row = {w: i for i, w in enumerate(self.vocabulary)}
+        self.log_popularity = np.log1p(self.popularity).astype(np.float32)
+
+    def item_vector(self, weights: Mapping[str, float]) -> np.ndarray:
+        """Sum of ``weight * item_item[movie]`` over known movie ids (unknown ids ignored).
+
+        The app passes liked movies with weight ~1.0 (recent ones higher) and disliked
+        ones negative; returns a float32 vector over ``item_ids``.
+        """
+        rows = [(self.row[k], float(w)) for k, w in weights.items() if k in self.row and w]
+        if not rows:
+            return np.zeros(len(self.item_ids), np.float32)
+        idx, w = zip(*rows)
+        return np.asarray(w, np.float32) @ self.item_item[list(idx)].astype(np.float32)
+
+    def word_vector(self, words: Iterable[str]) -> np.ndarray:
+        """Sum of ``word_item`` rows of the distinct known ``words`` (see :func:`tokenize`)."""
+        idx = sorted({self.word_row[w] for w in words if w in self.word_row})
+        if not idx:
+            return np.zeros(len(self.item_ids), np.float32)
+        return self.word_item[idx].astype(np.float32).sum(axis=0)
+
+    def score_vector(self, weights: Mapping[str, float], text: str = "", prior: bool = True) -> np.ndarray:
+        """The hybrid score over ``item_ids``: movies + ``fusion.words`` x words of ``text``
+        + ``fusion.popularity`` x log-popularity (when ``prior``)."""
+        scores = self.item_vector(weights)
+        if text:
+            scores = scores + self.fusion.words * self.word_vector(tokenize(text))
+        if prior:
+            scores = scores + self.fusion.popularity * self.log_popularity
+        return scores
+
+    def score(self, weights: Mapping[str, float], text: str = "", k: int | None = None) -> dict[str, float]:
+        """``{movie id: score}`` for the best ``k`` (all when None), best first."""
+        scores = self.score_vector(weights, text)
+        order = np.argsort(-scores, kind="stable")
+        if k is not None:
+            order = order[:k]
+        return {self.item_ids[i]: float(scores[i]) for i in order}
+
+    def save(self, path: Path) -> Path:
+        """Write ``path`` (.npz) and its meta ``path.with_suffix('.json')``."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {**self.meta, "version": ARTEFACT_VERSION, "fusion": asdict(self.fusion),
+                "n_items": len(self.item_ids), "n_words": len(self.vocabulary)}
+        with path.open("wb") as fh:
+            np.savez(fh, item_ids=np.array(self.item_ids), vocabulary=np.array(self.vocabulary),
+                     item_item=self.item_item.astype(np.float16), word_item=self.word_item.astype(np.float16),
+                     popularity=self.popularity.astype(np.float32))
+        path.with_suffix(".json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        self.meta = meta
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> "CollaborativeModel":
+        """Read an artefact written by :meth:`save`.
+
+        Raises:
+            FileNotFoundError: no artefact (run ``crs train retriever``).
+            ValueError: written by another artefact version.
+        """
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"no collaborative model at {path}; run `crs train retriever`")
+        meta_path = path.with_suffix(".json")
+        meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+        if meta.get("version") != ARTEFACT_VERSION:
+            raise ValueError(f"{path}: artefact version {meta.get('version')!r}, expected {ARTEFACT_VERSION}; "
+                             "retrain with `crs train retriever`")
+        with np.load(path, allow_pickle=False) as data:
+            return cls(tuple(str(x) for x in data["item_ids"]), data["item_item"],
+                       tuple(str(x) for x in data["vocabulary"]), data["word_item"],
+                       data["popularity"], Fusion(**meta.get("fusion", {})), meta)
+
+
+def train(settings: "Settings", progress: bool = True, out: Path | None = None) -> Path:
+    """Train on the ReDial training files under ``settings.data_dir`` and save the artefact.
+
+    Returns:
+        The path of the written ``collab-v1.npz`` (default under ``settings.artifacts_dir``).
+    """
+    from crs.recommender.collaborative_training import build_model
+
+    model = build_model(settings.data_dir, progress=progress)
+    return model.save(Path(out) if out else Path(settings.artifacts_dir) / ARTEFACT_NAME)

@@ -1,0 +1,35 @@
+"""The example conversations of ../shared/examples, replayed through `crs replay` on a corpus
+of every ReDial movie, and checked by the shared checker (hard constraints, freshness,
+clarifications, nothing off-catalogue)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+CRS = str(Path(sys.executable).with_name("crs"))
+
+
+@pytest.fixture(scope="session")
+def redial_store(tmp_path_factory, embedder, make_settings):
+    """Every ReDial movie (about 6.9k, no MovieLens long tail): ~2-3 minutes to build."""
+    from crs.corpus.build import build_corpus
+
+    settings = make_settings(tmp_path_factory.mktemp("redial_store"))
+    build_corpus(settings, include_movielens=False, progress=False, embedder=embedder)
+    return settings
+
+
+@pytest.mark.slow
+def test_shared_example_scenarios_pass_the_checker(redial_store, tmp_path):
+    out = tmp_path / "out.jsonl"
+    done = subprocess.run([CRS, "replay", str(SHARED / "examples" / "scenarios.json"), "--out", str(out),
+                           "--db", f"sqlite:///{tmp_path / 'x.db'}", "--store-dir", str(redial_store.store_dir)],
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    check = subprocess.run([sys.executable, str(SHARED / "tools" / "check_scenarios.py"), str(out),
+                            str(SHARED / "examples" / "expect.json"), str(SHARED / "data")],
+                           capture_output=True, text=True, timeout=300)
+    assert check.returncode == 0, check.stdout + check.stderr
