@@ -11,5 +11,6 @@ for ((i = 0; i < ${#args[@]}; i++)); do
   if [ "${args[$i]}" = "--data-dir" ] && [ $((i + 1)) -lt ${#args[@]} ]; then data_args=(--data-dir "${args[$((i + 1))]}"); fi
 done
 .venv/bin/crs corpus build "${data_args[@]}"
-.venv/bin/crs train retriever --if-missing "${data_args[@]}"
+# The trained collaborative recommender; retrain with: .venv/bin/crs train retriever
+[ -f "${CRS_ARTIFACTS_DIR:-data/artifacts}/collab-v1.npz" ] || .venv/bin/crs train retriever "${data_args[@]}"
 exec .venv/bin/crs chat "$@"

@@ -107,7 +107,7 @@ class ChatService:
         if last is None:
             return
         self.graph.update_state(config, {
-            "preferences": self.repo.load_preferences(session_id).model_dump(),
+            "preferences": self.repo.load_preferences(session_id).model_dump(mode="json"),
             "shown": self.repo.shown_movie_ids(session_id),
             "last_recs": last.get("recommendations") or [],
         }, as_node="recommendation")

@@ -53,11 +53,9 @@ def build_recommender(settings: Settings, store, backend, prompts):
 
 def load_collab(settings: Settings):
     """The trained collaborative model if ``crs train retriever`` has produced one."""
-    try:
-        from crs.recommender.collaborative import CollaborativeModel, default_artifact_path
-    except ImportError:
-        return None
-    path = default_artifact_path(settings)
+    from crs.recommender.collaborative import ARTEFACT_NAME, CollaborativeModel
+
+    path = Path(settings.artifacts_dir) / ARTEFACT_NAME
     if not path.exists():
         log.info("no trained collaborative model at %s; run 'crs train retriever' for better picks", path)
         return None

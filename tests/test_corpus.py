@@ -146,21 +146,24 @@ def test_rebuild_with_same_inputs_is_a_no_op(small_store: Settings, embedder, sm
 @pytest.mark.slow
 def test_interrupted_or_corrupt_store_is_refused_and_rebuilt(tmp_path: Path, embedder, make_settings) -> None:
     settings = make_settings(tmp_path)
-    assert not build_corpus(settings, limit=20, include_movielens=False, progress=False,
-                            embedder=embedder).skipped
+    first = build_corpus(settings, limit=20, include_movielens=False, progress=False, embedder=embedder)
+    assert not first.skipped and first.embedded == 20
     files.remove_manifest(settings.store_dir)  # as if the build died before its last step
     with pytest.raises(CorpusMissingError, match='run "crs corpus build"'):
         MovieStore.open(settings.store_dir, embedder)
     result = build_corpus(settings, limit=20, include_movielens=False, progress=False, embedder=embedder)
     assert not result.skipped and len(MovieStore.open(settings.store_dir, embedder)) == 20
+    assert result.embedded == 0, "unchanged texts reuse the vectors already in Chroma"
+    bigger = build_corpus(settings, limit=25, include_movielens=False, progress=False, embedder=embedder)
+    assert bigger.embedded == 5 and bigger.count == 25
 
     table = settings.store_dir / files.TABLE
     table.write_text(table.read_text().splitlines()[0] + "\n{broken\n")
     with pytest.raises(CorpusMissingError, match="unreadable movie table"):
         MovieStore.open(settings.store_dir, embedder)
-    assert not build_corpus(settings, limit=20, include_movielens=False, progress=False,
+    assert not build_corpus(settings, limit=25, include_movielens=False, progress=False,
                             embedder=embedder).skipped
-    assert len(MovieStore.open(settings.store_dir, embedder)) == 20
+    assert len(MovieStore.open(settings.store_dir, embedder)) == 25
 
 
 def test_missing_store_raises_an_actionable_error(tmp_path: Path, embedder) -> None:

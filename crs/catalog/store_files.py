@@ -3,8 +3,9 @@
 A store directory holds:
 
 * ``chroma/``        a persistent Chroma database; collection = one vector per movie,
-                     metadata = title, year (-1 if unknown), popularity, ``redial`` and
-                     one ``g_<genre>`` flag per genre of the movie (for where-filters);
+                     metadata = title, year (-1 if unknown), popularity, ``redial``,
+                     one ``g_<genre>`` flag per genre of the movie (for where-filters)
+                     and ``th``, a hash of the embedded text (lets rebuilds reuse vectors);
 * ``movies.jsonl``   the movie table, one :meth:`Movie.to_dict` a line;
 * ``manifest.json``  format version, embedding model, movie count, source fingerprint.
 
@@ -14,6 +15,7 @@ store without one, or whose counts disagree with it, is an interrupted build.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -42,9 +44,15 @@ def genre_key(genre: str) -> str:
     return "g_" + re.sub(r"[^a-z0-9]+", "_", genre.lower()).strip("_")
 
 
+def text_hash(text: str) -> str:
+    """A short hash of an embedded text: a rebuild reuses vectors whose text is unchanged."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
 def movie_metadata(movie: Movie) -> dict[str, Any]:
     """Chroma metadata of one movie (only scalar values; genres as True flags)."""
     meta: dict[str, Any] = {
+        "th": text_hash(movie.embedding_text()),
         "title": movie.title,
         "year": int(movie.year) if movie.year is not None else -1,
         "popularity": float(movie.popularity),
@@ -70,17 +78,18 @@ def chroma_client(store_dir: Path) -> Any:
                                      settings=ChromaSettings(anonymized_telemetry=False))
 
 
-def create_collection(client: Any, name: str) -> Any:
+def create_collection(client: Any, name: str, model_id: str) -> Any:
     """(Re)create an empty collection with cosine space and no embedding function.
 
     ``embedding_function=None`` matters: Chroma's default would download a model the
-    first time it is asked to embed; vectors are always passed explicitly here.
+    first time it is asked to embed; vectors are always passed explicitly here. The
+    collection records ``model_id`` so its vectors are only ever reused for that model.
     """
     try:
         client.delete_collection(name)
     except Exception:  # noqa: BLE001 - "does not exist" has no stable exception type
         pass
-    return client.create_collection(name, embedding_function=None,
+    return client.create_collection(name, embedding_function=None, metadata={"embedding_model": model_id},
                                     configuration={"hnsw": dict(HNSW_CONFIG)})
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from crs.catalog import store_files as files
 from crs.catalog.models import Movie
 from crs.catalog.store import CorpusMissingError, MovieStore
@@ -42,6 +44,7 @@ class BuildResult:
         redial_count: Of which ReDial movies (ids of ``movies_with_mentions.csv``).
         skipped: True when the store was already up to date and nothing was written.
         seconds: Wall time of the call.
+        embedded: Texts embedded anew (the others reused the previous store's vectors).
     """
 
     store_dir: Path
@@ -49,6 +52,7 @@ class BuildResult:
     redial_count: int
     skipped: bool
     seconds: float
+    embedded: int = 0
 
     @property
     def message(self) -> str:
@@ -56,7 +60,8 @@ class BuildResult:
             return (f"Movie corpus at {self.store_dir} is up to date ({self.count} movies); "
                     "nothing to do (use --force to rebuild).")
         return (f"Built movie corpus at {self.store_dir}: {self.count} movies "
-                f"({self.redial_count} from ReDial) in {self.seconds:.0f} s.")
+                f"({self.redial_count} from ReDial; {self.embedded} embedded, "
+                f"{self.count - self.embedded} reused) in {self.seconds:.0f} s.")
 
 
 def fingerprint(data_dir: Path, options: dict[str, Any]) -> str:
@@ -117,10 +122,11 @@ def build_corpus(settings: Settings, *, limit: int | None = None, include_moviel
                                True, time.monotonic() - started)
     movies = load_movies(settings.data_dir, limit=limit, include_movielens=include_movielens,
                          progress=progress)
-    vectors = embedder.embed([m.embedding_text() for m in movies], progress=progress)
+    vectors, embedded = _embed_reusing(movies, embedder, _previous_vectors(store_dir, settings.collection),
+                                       progress)
     store_dir.mkdir(parents=True, exist_ok=True)
     files.remove_manifest(store_dir)
-    collection = files.create_collection(_open_chroma(store_dir), settings.collection)
+    collection = files.create_collection(_open_chroma(store_dir), settings.collection, MODEL_ID)
     files.upsert_movies(collection, movies, vectors, progress=progress)
     files.write_table(store_dir, movies)
     redial_count = _redial_count(movies)
@@ -137,7 +143,42 @@ def build_corpus(settings: Settings, *, limit: int | None = None, include_moviel
         "build_seconds": round(time.monotonic() - started, 1),
         "added": [],
     })
-    return BuildResult(store_dir, len(movies), redial_count, False, time.monotonic() - started)
+    return BuildResult(store_dir, len(movies), redial_count, False, time.monotonic() - started, embedded)
+
+
+def _previous_vectors(store_dir: Path, collection: str) -> dict[str, np.ndarray]:
+    """Vectors of the store being replaced, by text hash (empty if there is none usable)."""
+    if not (store_dir / files.CHROMA_DIR).is_dir():
+        return {}
+    try:
+        chroma = files.get_collection(files.chroma_client(store_dir), collection)
+        model = (chroma.metadata or {}).get("embedding_model") or (files.read_manifest(store_dir) or {}).get("model")
+        if model != MODEL_ID:
+            return {}
+        found: dict[str, np.ndarray] = {}
+        for offset in range(0, chroma.count(), 10_000):
+            got = chroma.get(include=["embeddings", "metadatas"], limit=10_000, offset=offset)
+            for vector, meta in zip(got["embeddings"], got["metadatas"]):
+                if meta and meta.get("th"):
+                    found[str(meta["th"])] = np.asarray(vector, dtype=np.float32)
+        return found
+    except Exception:  # noqa: BLE001 - an unreadable old store just means no reuse
+        return {}
+
+
+def _embed_reusing(movies: list[Movie], embedder: Any, previous: dict[str, np.ndarray],
+                   progress: bool) -> tuple[np.ndarray, int]:
+    """Embed the movies' texts, taking unchanged texts' vectors from the previous store."""
+    texts = [m.embedding_text() for m in movies]
+    hashes = [files.text_hash(t) for t in texts]
+    todo = [i for i, h in enumerate(hashes) if h not in previous]
+    vectors = np.zeros((len(movies), embedder.dim), dtype=np.float32)
+    for i, h in enumerate(hashes):
+        if h in previous:
+            vectors[i] = previous[h]
+    if todo:
+        vectors[todo] = embedder.embed([texts[i] for i in todo], progress=progress)
+    return vectors, len(todo)
 
 
 def _redial_count(movies: list[Movie]) -> int:

@@ -31,7 +31,7 @@ class DialogueState(TypedDict, total=False):
 
     Attributes:
         session_id / turn / text: The current turn's input.
-        preferences: ``Preferences.model_dump()`` — everything stated so far.
+        preferences: ``Preferences.model_dump(mode="json")`` — everything stated so far.
         shown: Ids of every movie shown this session, in order.
         last_recs: The last shown list (turn-object recommendation dicts).
         pending: An open clarification: {"mention", "candidates": [ids], "polarity"}.

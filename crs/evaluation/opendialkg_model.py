@@ -28,6 +28,13 @@ from crs.evaluation.rankers import ScoringRanker
 
 TRAIN_FILE = "opendialkg/train_rec_turns.jsonl"
 WEIGHT_GRID = {"kg": (0.1, 0.2, 0.5, 1.0), "popularity": (0.003, 0.01, 0.03)}
+DECAY_GRID = (1.0, 0.8, 0.6, 0.4)
+
+
+def entity_weights(entities: Sequence[str], decay: float = 1.0) -> dict[str, float]:
+    """Distinct entities, the most recently mentioned weighing 1, the one before ``decay``, ..."""
+    recent_first = dict.fromkeys(reversed(entities))
+    return {e: decay ** i for i, e in enumerate(recent_first)}
 
 
 @dataclass
@@ -61,11 +68,13 @@ class Cooccurrence:
         matrix = sp.csr_matrix((np.asarray(vals, np.float32), (rows, cols)), shape=(len(entities), len(catalogue)))
         return cls(entities, matrix, popularity)
 
-    def vector(self, entities: Sequence[str]) -> np.ndarray:
-        rows = sorted({self.entities[e] for e in entities if e in self.entities})
-        if not rows:
+    def vector(self, weights: dict[str, float]) -> np.ndarray:
+        """Weighted sum of the conditional frequencies of the known entities."""
+        known = [(self.entities[e], w) for e, w in weights.items() if e in self.entities]
+        if not known:
             return np.zeros(self.conditional.shape[1], np.float32)
-        return np.asarray(self.conditional[rows].sum(axis=0), np.float32).ravel()
+        rows, w = zip(*known)
+        return np.asarray(self.conditional[list(rows)].T @ np.asarray(w, np.float32), np.float32).ravel()
 
 
 class KnowledgeGraph:
@@ -88,18 +97,19 @@ class KnowledgeGraph:
         self.by_attribute = a.T.tocsr()
         self._weighted_t = (a @ sp.diags(self.idf)).T.tocsr()
 
-    def vector(self, entities: Sequence[str]) -> np.ndarray:
+    def vector(self, weights: dict[str, float]) -> np.ndarray:
+        """KG votes of the weighted entities (items: attribute overlap; others: their items)."""
         out = np.zeros(self.a.shape[0], np.float32)
-        for entity in dict.fromkeys(entities):
+        for entity, weight in weights.items():
             if entity in self.items:
                 sim = np.asarray((self.a @ self._weighted_t[:, self.items[entity]]).todense(), np.float32).ravel()
                 top = sim.max()
                 if top > 0:
-                    out += sim / top
+                    out += weight * sim / top
             elif entity in self.attributes:
                 j = self.attributes[entity]
                 row = self.by_attribute[j]
-                out[row.indices] += self.idf[j] / self.idf_max
+                out[row.indices] += weight * self.idf[j] / self.idf_max
         return out
 
 
@@ -114,24 +124,25 @@ class CooccurrenceRanker(ScoringRanker):
         self._prior = 1e-6 * counts.popularity
 
     def scores(self, sample: EvalSample) -> np.ndarray:
-        return self.counts.vector(sample.entities) + self._prior
+        return self.counts.vector(entity_weights(sample.entities)) + self._prior
 
 
 class OpenDialKGHybridRanker(ScoringRanker):
-    """Co-occurrence + ``kg`` x KG neighbours + ``popularity`` x normalised log-popularity."""
+    """Co-occurrence + ``kg`` x KG neighbours + ``popularity`` x normalised log-popularity,
+    with entities weighted by recency (``decay`` per older entity)."""
 
     name = "hybrid"
 
     def __init__(self, catalogue: Catalogue, counts: Cooccurrence, graph: KnowledgeGraph,
-                 kg: float, popularity: float) -> None:
+                 kg: float, popularity: float, decay: float = 1.0) -> None:
         super().__init__(catalogue)
-        self.counts, self.graph, self.kg, self.popularity = counts, graph, kg, popularity
+        self.counts, self.graph, self.kg, self.popularity, self.decay = counts, graph, kg, popularity, decay
         log_pop = np.log1p(counts.popularity)
-        self._prior = (log_pop / max(float(log_pop.max()), 1.0)).astype(np.float32)
+        self.prior = (log_pop / max(float(log_pop.max()), 1.0)).astype(np.float32)
 
     def scores(self, sample: EvalSample) -> np.ndarray:
-        return (self.counts.vector(sample.entities) + self.kg * self.graph.vector(sample.entities)
-                + self.popularity * self._prior)
+        weights = entity_weights(sample.entities, self.decay)
+        return self.counts.vector(weights) + self.kg * self.graph.vector(weights) + self.popularity * self.prior
 
 
 def _half(sample: EvalSample) -> int:
@@ -145,28 +156,32 @@ def _rank(scores: np.ndarray, target: int) -> int:
 
 
 def fit_weights(samples: Sequence[EvalSample], catalogue: Catalogue, graph: KnowledgeGraph) -> dict[str, float]:
-    """Pick (kg, popularity) by R@10 + R@50 over both protocols on a held-out half of train."""
+    """Pick (kg, popularity, decay) by R@10 + R@50 over both protocols on a held-out half of train."""
     counts = Cooccurrence.fit([s for s in samples if _half(s) == 0], catalogue)
-    prior = OpenDialKGHybridRanker(catalogue, counts, graph, 0.0, 1.0).scores(samples[0]) - 0.0
-    prior = prior - counts.vector(samples[0].entities) - 0.0 * graph.vector(samples[0].entities)
-    grid = list(itertools.product(*WEIGHT_GRID.values()))
-    objective = np.zeros(len(grid))
-    for s in samples:
-        if _half(s) != 1 or s.target is None:
-            continue
-        base, kg_vector = counts.vector(s.entities), graph.vector(s.entities)
-        target = catalogue.row[s.target]
-        banned = [catalogue.row[i] for i in s.mentioned_ids]
-        for g, (kg, pop) in enumerate(grid):
-            scores = base + kg * kg_vector + pop * prior
-            rank = _rank(scores, target)
-            objective[g] += (rank <= 10) + (rank <= 50)
-            if not s.repeated:
-                scores[banned] = -np.inf
+    prior = OpenDialKGHybridRanker(catalogue, counts, graph, 0.0, 0.0).prior
+    check = [s for s in samples if _half(s) == 1 and s.target is not None]
+    mixes = list(itertools.product(*WEIGHT_GRID.values()))
+    best: tuple[float, dict[str, float]] | None = None
+    for decay in DECAY_GRID:
+        objective = np.zeros(len(mixes))
+        for s in check:
+            weights = entity_weights(s.entities, decay)
+            base, kg_vector = counts.vector(weights), graph.vector(weights)
+            target = catalogue.row[s.target]
+            banned = [catalogue.row[i] for i in s.mentioned_ids]
+            for g, (kg, pop) in enumerate(mixes):
+                scores = base + kg * kg_vector + pop * prior
                 rank = _rank(scores, target)
                 objective[g] += (rank <= 10) + (rank <= 50)
-    kg, pop = grid[int(np.argmax(objective))]
-    return {"kg": kg, "popularity": pop}
+                if not s.repeated:
+                    scores[banned] = -np.inf
+                    rank = _rank(scores, target)
+                    objective[g] += (rank <= 10) + (rank <= 50)
+        g = int(np.argmax(objective))
+        if best is None or objective[g] > best[0]:
+            best = (float(objective[g]), {"kg": mixes[g][0], "popularity": mixes[g][1], "decay": decay})
+    assert best is not None
+    return best[1]
 
 
 def build_opendialkg_rankers(data_dir: Path, catalogue: Catalogue, fit: bool = True) -> dict[str, ScoringRanker]:
@@ -174,7 +189,7 @@ def build_opendialkg_rankers(data_dir: Path, catalogue: Catalogue, fit: bool = T
     vocab = load_opendialkg_vocab(data_dir)
     train = list(read_rec_turns(Path(data_dir) / TRAIN_FILE, catalogue))
     graph = KnowledgeGraph(vocab, catalogue)
-    weights = fit_weights(train, catalogue, graph) if fit else {"kg": 0.5, "popularity": 0.01}
+    weights = fit_weights(train, catalogue, graph) if fit else {"kg": 0.5, "popularity": 0.01, "decay": 0.6}
     counts = Cooccurrence.fit(train, catalogue)
     hybrid = OpenDialKGHybridRanker(catalogue, counts, graph, **weights)
     return {"cooccurrence": CooccurrenceRanker(catalogue, counts), "hybrid": hybrid}

@@ -80,9 +80,13 @@ class EaseRanker(ScoringRanker):
     def __init__(self, catalogue: Catalogue, model: CollaborativeModel, fusion: Fusion | None = None) -> None:
         super().__init__(catalogue)
         self.model = model
-        self.fusion = fusion or model.fusion
+        self.fusion = fusion or self.default_fusion(model)
         self.labels = dict(zip(catalogue.ids, catalogue.labels))
         self._prior = aligned(model.log_popularity, model.item_ids, catalogue)
+
+    @staticmethod
+    def default_fusion(model: CollaborativeModel) -> Fusion:
+        return model.ease_fusion
 
     def scores(self, sample: EvalSample) -> np.ndarray:
         items = self.model.item_vector(mention_weights(sample, self.fusion))
@@ -90,15 +94,24 @@ class EaseRanker(ScoringRanker):
 
 
 class HybridRanker(EaseRanker):
-    """EASE plus the learned word -> movie block on the context text (titles removed).
+    """EASE plus metadata neighbours of the context movies plus the learned word -> movie
+    block on the context text (titles removed).
 
     The words are matched lexically against what training dialogues said before each
-    movie, which generalises the hand-made genre lists: "scary", "pixar", "heist" and
-    "jennifer" all carry weight. Fusion weights come from the model (fitted on train).
+    movie, which generalises hand-made genre lists: "scary", "pixar", "heist" and
+    "jennifer" all carry weight. The metadata block (genres, people, plot words) reaches
+    movies the dialogues rarely mention. Fusion weights come from the model (fitted on
+    train dialogues, never on the evaluated file).
     """
 
     name = "hybrid"
 
+    @staticmethod
+    def default_fusion(model: CollaborativeModel) -> Fusion:
+        return model.fusion
+
     def scores(self, sample: EvalSample) -> np.ndarray:
-        words = self.model.word_vector(utterance_words(sample.context, self.labels))
-        return super().scores(sample) + self.fusion.words * aligned(words, self.model.item_ids, self.catalogue)
+        extra = self.fusion.content * self.model.content_vector(mention_weights(sample, self.fusion))
+        if self.fusion.words:
+            extra = extra + self.fusion.words * self.model.word_vector(utterance_words(sample.context, self.labels))
+        return super().scores(sample) + aligned(extra, self.model.item_ids, self.catalogue)

@@ -1,11 +1,14 @@
 """The learned collaborative signal: which movies go with the movies and words of a chat.
 
-Two closed-form EASE blocks learned from the ReDial *training* dialogues (one row per
-dialogue, columns = mentioned movies + content words of the messages):
+Two closed-form blocks learned from the ReDial *training* dialogues (one row per
+dialogue: its mentioned movies and the content words of its messages):
 
-* ``item_item`` (n x n): movie -> movie weights (Steck 2019, B = I - P/diag(P)).
-* ``word_item`` (V x n): word -> movie weights, learned jointly, so a wish such as
-  "scary" or "animated" points at the movies people recommended after saying it.
+* ``item_item`` (n x n): movie -> movie EASE weights (Steck 2019, B = I - P/diag(P)).
+* ``word_item`` (V x n): word -> movie ridge weights, so a wish such as "scary" or
+  "animated" points at the movies people talked about after saying it.
+
+plus ``content_item`` (sparse, top 200 per movie): TF-IDF cosine of the movies'
+genres, people and plot words, which reaches movies the dialogues rarely mention.
 
 A call is a sparse weighted sum of rows, so scoring the whole catalogue costs well
 under a millisecond. Matrices are stored as float16 (half the memory; scores are
@@ -26,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy.sparse as sp
 
 if TYPE_CHECKING:
     from crs.settings import Settings
@@ -98,12 +102,14 @@ class Fusion:
 
     Attributes:
         words: Weight of the word -> movie block.
+        content: Weight of the metadata (genres, people, plot words) movie -> movie block.
         popularity: Weight of log(1 + training mentions).
         decay: Per-message recency decay of a mention (1.0 = no decay).
         seeker / recommender: Weight of a mention by each speaker.
     """
 
     words: float = 0.4
+    content: float = 0.0
     popularity: float = 0.001
     decay: float = 0.9
     seeker: float = 1.0
@@ -122,7 +128,9 @@ class CollaborativeModel:
     vocabulary: tuple[str, ...]
     word_item: np.ndarray
     popularity: np.ndarray
+    content_item: sp.csr_matrix | None = None
     fusion: Fusion = field(default_factory=Fusion)
+    ease_fusion: Fusion = field(default_factory=lambda: Fusion(words=0.0))
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -142,6 +150,14 @@ class CollaborativeModel:
         idx, w = zip(*rows)
         return np.asarray(w, np.float32) @ self.item_item[list(idx)].astype(np.float32)
 
+    def content_vector(self, weights: Mapping[str, float]) -> np.ndarray:
+        """Like :meth:`item_vector` on the metadata-similarity block (zeros when absent)."""
+        rows = [(self.row[k], float(w)) for k, w in weights.items() if k in self.row and w]
+        if not rows or self.content_item is None:
+            return np.zeros(len(self.item_ids), np.float32)
+        idx, w = zip(*rows)
+        return np.asarray(self.content_item[list(idx)].T @ np.asarray(w, np.float32), np.float32).ravel()
+
     def word_vector(self, words: Iterable[str]) -> np.ndarray:
         """Sum of ``word_item`` rows of the distinct known ``words`` (see :func:`tokenize`)."""
         idx = sorted({self.word_row[w] for w in words if w in self.word_row})
@@ -150,9 +166,12 @@ class CollaborativeModel:
         return self.word_item[idx].astype(np.float32).sum(axis=0)
 
     def score_vector(self, weights: Mapping[str, float], text: str = "", prior: bool = True) -> np.ndarray:
-        """The hybrid score over ``item_ids``: movies + ``fusion.words`` x words of ``text``
-        + ``fusion.popularity`` x log-popularity (when ``prior``)."""
+        """The hybrid score over ``item_ids``: movies + ``fusion.content`` x metadata
+        neighbours + ``fusion.words`` x words of ``text`` + ``fusion.popularity`` x
+        log-popularity (when ``prior``)."""
         scores = self.item_vector(weights)
+        if self.fusion.content:
+            scores = scores + self.fusion.content * self.content_vector(weights)
         if text:
             scores = scores + self.fusion.words * self.word_vector(tokenize(text))
         if prior:
@@ -172,11 +191,15 @@ class CollaborativeModel:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         meta = {**self.meta, "version": ARTEFACT_VERSION, "fusion": asdict(self.fusion),
-                "n_items": len(self.item_ids), "n_words": len(self.vocabulary)}
+                "ease_fusion": asdict(self.ease_fusion), "n_items": len(self.item_ids),
+                "n_words": len(self.vocabulary)}
+        content = self.content_item if self.content_item is not None else sp.csr_matrix((len(self.item_ids),) * 2)
+        content = sp.csr_matrix(content, dtype=np.float32)
         with path.open("wb") as fh:
             np.savez(fh, item_ids=np.array(self.item_ids), vocabulary=np.array(self.vocabulary),
                      item_item=self.item_item.astype(np.float16), word_item=self.word_item.astype(np.float16),
-                     popularity=self.popularity.astype(np.float32))
+                     popularity=self.popularity.astype(np.float32), content_data=content.data,
+                     content_indices=content.indices, content_indptr=content.indptr)
         path.with_suffix(".json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         self.meta = meta
         return path
@@ -198,9 +221,13 @@ class CollaborativeModel:
             raise ValueError(f"{path}: artefact version {meta.get('version')!r}, expected {ARTEFACT_VERSION}; "
                              "retrain with `crs train retriever`")
         with np.load(path, allow_pickle=False) as data:
+            n = len(data["item_ids"])
+            content = sp.csr_matrix((data["content_data"], data["content_indices"], data["content_indptr"]),
+                                    shape=(n, n))
             return cls(tuple(str(x) for x in data["item_ids"]), data["item_item"],
-                       tuple(str(x) for x in data["vocabulary"]), data["word_item"],
-                       data["popularity"], Fusion(**meta.get("fusion", {})), meta)
+                       tuple(str(x) for x in data["vocabulary"]), data["word_item"], data["popularity"],
+                       content, Fusion(**meta.get("fusion", {})), Fusion(**meta.get("ease_fusion", {"words": 0.0})),
+                       meta)
 
 
 def train(settings: "Settings", progress: bool = True, out: Path | None = None) -> Path:

@@ -40,7 +40,7 @@ class Explainer:
         if ev.get("text", 0) > 0.3 and len(parts) < 2:
             parts.append(p.reason("text"))
         if not parts:
-            label = " ".join(movie.genres[:2]) or "movie"
+            label = ", ".join(movie.genres[:2]) or "all genres"
             key = "popular" if ev.get("popularity", 0) > 0.5 else "fallback"
             parts.append(p.reason(key, genres=label))
         sentence = "; ".join(parts[:2])

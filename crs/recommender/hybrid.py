@@ -26,7 +26,7 @@ from crs.recommender.types import Candidate, RecQuery
 class CollabScorer(Protocol):
     """The collaborative model (crs.recommender.collaborative): liked ids -> scores."""
 
-    def score(self, weights: Mapping[str, float]) -> Mapping[str, float]: ...
+    def score(self, weights: Mapping[str, float], text: str = "", k: int | None = None) -> Mapping[str, float]: ...
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class HybridWeights:
     text: float = 0.6
     genre: float = 0.6
     person: float = 0.9
+    taste: float = 0.5
     popularity: float = 0.25
     mood: float = 0.15
 
@@ -104,12 +105,11 @@ class HybridRetriever:
             pool.update(dict.fromkeys(self._by_genre.get(genre, [])[: self.pool_size]))
         pool.update(dict.fromkeys(self._popular[: self.pool_size]))
         max_collab = max(collab.values(), default=0.0) or 1.0
-        out = []
-        for movie_id in pool:
-            movie = index.get(movie_id)
-            if movie is None or not (movie.genres or movie.plot) or not rules.allows(movie):
-                continue
-            out.append(self._score(movie, query, semantic.get(movie_id, {}), collab.get(movie_id, 0.0) / max_collab))
+        taste = {g for i in liked for g in index.by_id[i].genres}
+        allowed = [m for i in pool if (m := index.get(i)) is not None and (m.genres or m.plot) and rules.allows(m)]
+        sims = self._similarities(allowed, liked, query.text, semantic)
+        out = [self._score(m, query, sims[row], collab.get(m.id, 0.0) / max_collab, taste)
+               for row, m in enumerate(allowed)]
         out.sort(key=lambda c: (-c.evidence["meets"], -c.score, c.movie.id))
         return out[:n]
 
@@ -125,15 +125,38 @@ class HybridRetriever:
                 found[movie.id]["text"] = sim
         return found
 
+    def _similarities(self, movies: list[Movie], liked: list[str], text: str,
+                      found: dict[str, dict[str, float]]) -> list[dict[str, float]]:
+        """Cosine similarity of every candidate to each recent liked movie and to the
+        user's words (vectors come from the store; Chroma proposed only some of them)."""
+        recent = liked[-5:]
+        if not movies or not (recent or text.strip()):
+            return [{} for _ in movies]
+        matrix = self.store.vectors([m.id for m in movies])
+        out: list[dict[str, float]] = [{} for _ in movies]
+        if recent:
+            sims = matrix @ self.store.vectors(recent).T
+            for row, values in enumerate(sims):
+                out[row] = {f"like:{movie_id}": float(v) for movie_id, v in zip(recent, values)}
+        if text.strip():
+            for row, movie in enumerate(movies):
+                if "text" in found.get(movie.id, {}):
+                    out[row]["text"] = found[movie.id]["text"]
+        return out
+
     def _collab(self, query: RecQuery, liked: list[str]) -> dict[str, float]:
-        if self.collab is None or not liked:
+        prefs = query.preferences
+        words = " ".join(prefs.liked_genres + prefs.moods)
+        if self.collab is None or not (liked or words):
             return {}
         weights = {movie_id: 1.0 + 0.5 * k / max(1, len(liked)) for k, movie_id in enumerate(liked)}
-        for movie_id in query.preferences.disliked_movies:
+        for movie_id in prefs.disliked_movies:
             weights[movie_id] = -0.5
-        return {k: float(v) for k, v in self.collab.score(weights).items() if v > 0}
+        scores = self.collab.score(weights, text=words, k=self.pool_size)
+        return {k: float(v) for k, v in scores.items() if v > 0}
 
-    def _score(self, movie: Movie, query: RecQuery, sims: dict[str, float], collab: float) -> Candidate:
+    def _score(self, movie: Movie, query: RecQuery, sims: dict[str, float], collab: float,
+               taste_genres: set[str]) -> Candidate:
         prefs, w = query.preferences, self.weights
         like_sims = {k[5:]: v for k, v in sims.items() if k.startswith("like:")}
         semantic = max(like_sims.values(), default=0.0)
@@ -145,13 +168,15 @@ class HybridRetriever:
         person = person_match(movie, ask_people) if ask_people else None
         popularity = math.log1p(movie.popularity) / math.log1p(self._max_pop)
         mood = self._mood(movie, prefs.moods, prefs.disliked_moods)
-        score = (w.collab * collab + w.semantic * semantic + w.text * text + w.genre * genre
+        union = taste_genres | set(movie.genres)
+        taste = len(taste_genres & set(movie.genres)) / len(union) if taste_genres and union else 0.0
+        score = (w.collab * collab + w.semantic * semantic + w.text * text + w.genre * genre + w.taste * taste
                  + w.person * (1.0 if person else 0.0) + w.popularity * popularity + w.mood * mood)
         meets_person = not ask_people or person is not None
         meets_genre = not ask_genres or any(g in ask_genres for g in movie.genres)
         evidence = {
             "collab": collab, "semantic": semantic, "similar_to": max(like_sims, key=like_sims.get) if like_sims else None,
-            "text": text, "genres": genre_hits, "person": person, "popularity": popularity, "mood": mood,
+            "text": text, "taste": taste, "genres": genre_hits, "person": person, "popularity": popularity, "mood": mood,
             "meets": int(meets_person) + int(meets_genre), "meets_all": meets_person and meets_genre,
         }
         return Candidate(movie=movie, score=float(score), evidence=evidence)

@@ -36,9 +36,14 @@ class Recommender:
             return RecResult()
         best = [c for c in candidates if c.evidence.get("meets_all", True)]
         relaxed: list[str] = []
+        genres, people = current_asks(query.preferences)
+        k = query.k
+        if best and (genres or people) and len(best) < 2 * query.k:
+            # Few movies left that meet the explicit ask (a director's films, say): show
+            # half of them, so "more" still finds some instead of jumping to others.
+            k = max(1, min(query.k, (len(best) + 1) // 2))
         if not best:
-            genres, people = current_asks(query.preferences)
             relaxed = people + sorted(genres)
             best = candidates
-        items = self.reranker.rerank(query, best, query.k)
+        items = self.reranker.rerank(query, best, k)
         return RecResult(items=items, relaxed=relaxed)

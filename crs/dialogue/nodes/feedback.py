@@ -24,7 +24,7 @@ def make_feedback(deps: DialogueDeps):
                 prefs.add(PreferenceItem(slot=Slot.MOVIE, value=r["id"], polarity=polarity, label=_label(r), turn=state["turn"]))
             key = "feedback_seen" if kind == "seen" else "feedback_reject"
             preface = " ".join(x for x in (state.get("preface"), deps.prompts.reply(key, seed, titles=titles)) if x)
-            return {"preferences": prefs.model_dump(), "preface": preface, "feedback_events": events,
+            return {"preferences": prefs.model_dump(mode="json"), "preface": preface, "feedback_events": events,
                     "phase": Phase.FEEDBACK.value}
         if kind == "why":
             lines = [deps.prompts.reply("feedback_why", seed, title=_label(r), reason=r.get("reason", "")) for r in targets]

@@ -21,7 +21,7 @@ def make_understand(deps: DialogueDeps):
         excluded = list(state.get("excluded") or [])
         pending = state.get("pending")
         if nlu.has(Intent.RESET):
-            return {"preferences": Preferences().model_dump(), "pending": None, "excluded": [], "shown": [],
+            return {"preferences": Preferences().model_dump(mode="json"), "pending": None, "excluded": [], "shown": [],
                     "last_recs": [], "preface": "", "feedback_events": [], "recommendations": [],
                     "intent": Intent.RESET.value, "act": {"reset": True}}
         resolved_pending = False
@@ -54,7 +54,7 @@ def make_understand(deps: DialogueDeps):
                 excluded.extend(m.id for m in other.candidates)
         act = _act(nlu, prefs, bool(nlu.ambiguous), resolved_pending)
         return {
-            "preferences": prefs.model_dump(),
+            "preferences": prefs.model_dump(mode="json"),
             "pending": pending,
             "excluded": list(dict.fromkeys(excluded)),
             "act": act,

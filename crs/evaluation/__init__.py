@@ -1,0 +1,1 @@
+"""Offline evaluation of the recommender on ReDial and OpenDialKG (see EVALUATION.md)."""
