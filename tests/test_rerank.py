@@ -1,0 +1,86 @@
+"""Stage 2 with an LLM: grounded in the candidate ids, cached, and falling back cleanly.
+
+Unit tests with a scripted fake LLM, plus the whole path through the real OpenAI client
+against the fake OpenAI-compatible server on 127.0.0.1.
+"""
+
+import json
+
+import pytest
+
+from crs.catalog.models import Movie, MovieIndex
+from crs.llm import Completion, FallbackBackend, LLMError, TemplateBackend
+from crs.preferences import Polarity, PreferenceItem, Preferences, Slot
+from crs.prompts import PromptLibrary
+from crs.recommender.explain import Explainer
+from crs.recommender.rerank import LLMReranker, MetadataReranker
+from crs.recommender.types import Candidate, RecQuery
+from crs.settings import REPO_ROOT
+
+MOVIES = [Movie(str(i), f"Movie {i}", 2000 + i, ("drama",), (f"Director {i}",)) for i in range(8)]
+
+
+class ScriptedLLM:
+    name = "scripted"
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.calls = 0
+
+    def complete(self, system, user, *, json_mode=False, max_tokens=300, timeout_s=None):
+        self.calls += 1
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return Completion(text=answer, backend=self.name, latency_ms=1.0)
+
+
+@pytest.fixture()
+def parts():
+    prompts = PromptLibrary(REPO_ROOT / "prompts")
+    explainer = Explainer(prompts, MovieIndex(list(MOVIES)))
+    query = RecQuery(preferences=Preferences(items=[PreferenceItem(slot=Slot.GENRE, value="drama", polarity=Polarity.LIKE)]), k=3)
+    candidates = [Candidate(m, 1.0 - i / 10, {"genres": ["drama"]}) for i, m in enumerate(MOVIES)]
+    return prompts, explainer, query, candidates
+
+
+def test_llm_order_is_used_and_invented_ids_are_dropped(parts):
+    prompts, explainer, query, candidates = parts
+    llm = ScriptedLLM([json.dumps({"ranking": [{"id": "5", "reason": "Moody drama."}, {"id": "999", "reason": "made up"},
+                                                {"id": "Titanic", "reason": "not a candidate"}, {"id": "2", "reason": ""}]})])
+    reranker = LLMReranker(llm, prompts, MetadataReranker(explainer))
+    out = reranker.rerank(query, candidates, 3)
+    assert [c.movie.id for c in out] == ["5", "2", "0"]
+    assert out[0].reason == "Moody drama." and out[1].reason  # empty LLM reason keeps the metadata one
+    assert reranker.discarded == 2
+    # cached: the same context and candidates ask the LLM only once
+    assert [c.movie.id for c in reranker.rerank(query, candidates, 3)] == ["5", "2", "0"] and llm.calls == 1
+
+
+@pytest.mark.parametrize("answer", ["not json at all", json.dumps({"ranking": "nope"}), json.dumps({"ranking": [{"id": "42"}]})])
+def test_garbage_keeps_stage_one_order(parts, answer):
+    prompts, explainer, query, candidates = parts
+    out = LLMReranker(ScriptedLLM([answer]), prompts, MetadataReranker(explainer)).rerank(query, candidates, 3)
+    assert [c.movie.id for c in out] == ["0", "1", "2"]
+
+
+def test_backend_failure_and_template_backend_keep_stage_one_order(parts):
+    prompts, explainer, query, candidates = parts
+    failing = FallbackBackend(ScriptedLLM([LLMError("server down")]))
+    for backend in (failing, TemplateBackend()):
+        out = LLMReranker(backend, prompts, MetadataReranker(explainer)).rerank(query, candidates, 3)
+        assert [c.movie.id for c in out] == ["0", "1", "2"] and all(c.reason for c in out)
+    assert failing.failures == 1
+
+
+def test_openai_backend_end_to_end_against_a_local_server(parts):
+    from fake_openai_server import running  # noqa: PLC0415 - test helper module
+
+    from crs.llm.openai_backend import OpenAIBackend
+
+    prompts, explainer, query, candidates = parts
+    with running(json.dumps({"ranking": [{"id": "3", "reason": "Directed by Director 3."}]})) as server:
+        backend = FallbackBackend(OpenAIBackend(server.base_url, "tiny-model", timeout_s=5))
+        out = LLMReranker(backend, prompts, MetadataReranker(explainer)).rerank(query, candidates, 2)
+    assert [c.movie.id for c in out] == ["3", "0"] and out[0].reason == "Directed by Director 3."
+    assert server.requests[0]["model"] == "tiny-model" and "Movie 3" in server.requests[0]["messages"][-1]["content"]
