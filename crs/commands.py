@@ -26,13 +26,13 @@ def register(app: typer.Typer) -> None:
              port: Annotated[Optional[int], typer.Option(help="Port (default 7860).")] = None,
              data_dir: DataDir = None, store_dir: StoreDir = None, db: Db = None) -> None:
         """Launch the chat web app (http://127.0.0.1:7860)."""
-        import app as web_app
+        from crs.webapp import main as web_main
 
         argv = []
         for flag, value in (("--host", host), ("--port", port), ("--data-dir", data_dir), ("--store-dir", store_dir), ("--db", db)):
             if value is not None:
                 argv += [flag, str(value)]
-        web_app.main(argv)
+        web_main(argv)
 
     @app.command()
     def replay(files: Annotated[list[Path], typer.Argument(help="Transcript files (JSONL, JSON list or ReDial JSONL).")],

@@ -197,10 +197,12 @@ def test_app_exits_2_with_a_clear_message_when_the_corpus_is_missing(tmp_path: P
     assert "Traceback" not in proc.stderr
 
 
-def test_app_py_serves_the_chat(tmp_path: Path, small_store) -> None:
+@pytest.mark.parametrize("launcher", [[sys.executable, str(REPO / "app.py")],
+                                      [str(Path(sys.executable).with_name("crs")), "chat"]], ids=["app.py", "crs-chat"])
+def test_app_py_serves_the_chat(tmp_path: Path, small_store, launcher) -> None:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, str(REPO / "app.py"), "--store-dir", str(small_store.store_dir),
+        [*launcher, "--store-dir", str(small_store.store_dir),
          "--data-dir", str(small_store.data_dir), "--db", str(tmp_path / "crs.db"), "--port", str(port)],
         cwd=tmp_path, env=_env_for(small_store), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
