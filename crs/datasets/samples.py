@@ -84,8 +84,9 @@ class EvalSample:
         dialog_id / turn: Where it comes from (turn = index of the recommender message).
         context: Every utterance before the recommendation turn; nothing later.
         mentions: Items mentioned in ``context``, in order, with the speaker.
-        entities: Other named things of the context (KG entities such as genres or
-            people from ``entity[]`` of rec-turn files); empty for official dialogues.
+        entities: The named entities of the context as the file lists them (``entity[]``
+            of rec-turn files: items, people, genres, ...), in order; empty for
+            official dialogues.
         target: Catalogue id of the ground truth, or None when it is not in the catalogue
             (still a sample: it counts as a miss).
         target_label: The ground truth as written in the source (id or title).

@@ -10,7 +10,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from crs.datasets import Catalogue, EvalSample
-from crs.evaluation.metrics import MetricAccumulator, rank_of
+from crs.evaluation.metrics import RANK_CUTOFF, MetricAccumulator, rank_of
 from crs.evaluation.protocols import Protocol, excluded, keeps
 from crs.evaluation.rankers import Ranker
 
@@ -63,7 +63,7 @@ def run_evaluation(samples: Iterable[EvalSample], rankers: Mapping[str, Ranker],
         raise ValueError("no ranker to evaluate")
     start = time.perf_counter()
     ks = tuple(sorted(set(ks)))
-    depth = max(ks)
+    depth = max(*ks, RANK_CUTOFF)  # NDCG@10 / MRR@10 need the top 10 even for --k 1,5
     results = {name: VariantResult(name, MetricAccumulator(ks)) for name in rankers}
     kept = missing = skipped = 0
     for sample in tqdm(samples, total=total, desc=f"evaluating {dataset} ({protocol})", unit="sample",
