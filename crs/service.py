@@ -64,6 +64,10 @@ class ChatService:
 
     def handle_turn(self, session_id: str, text: str) -> dict[str, Any]:
         """Answer one user message in a session (created on first use)."""
+        return self._run_turn(session_id, text)
+
+    def _run_turn(self, session_id: str, text: str, click: dict[str, Any] | None = None) -> dict[str, Any]:
+        """One turn; ``click`` is a feedback event to store with it (from a card button)."""
         from crs.storage import check_session_id
 
         check_session_id(session_id)
@@ -92,9 +96,41 @@ class ChatService:
             self.repo.record_turn(session_id, index=turn, user_text=message, reply=reply, phase=out["phase"],
                                   intent=state.get("intent", ""), preferences=prefs, recommendations=recs,
                                   latency_ms=latency, llm_backend=self.backend_name)
-            for event in state.get("feedback_events") or []:
-                self.repo.add_feedback(session_id, event["movie_id"], event["kind"], turn=turn)
+            events = [e for e in state.get("feedback_events") or [] if not click or e["movie_id"] != click["movie_id"]]
+            for event in events + ([click] if click else []):
+                self.repo.add_feedback(session_id, event["movie_id"], event["kind"], turn=turn,
+                                       dwell_s=event.get("dwell_s"))
             return out
+
+    #: How a click on a recommendation card is said, so the dialogue treats it exactly
+    #: as if the user had typed it (the feedback node and the NLU do the rest).
+    CLICK_TEXT = {
+        "like": "I like {title}",
+        "reject": "Not for me: {title}",
+        "seen": "I have already seen {title}",
+        "more_like_this": "More like {title} please",
+        "why": "Why {title}?",
+    }
+
+    def click(self, session_id: str, movie_id: str, kind: str) -> dict[str, Any]:
+        """A one-click feedback on a shown movie: stored as a feedback event (with the
+        seconds since the list was shown) and answered as the equivalent typed turn."""
+        if kind not in self.CLICK_TEXT:
+            raise InputError(f"Unknown feedback {kind!r}; use one of {', '.join(self.CLICK_TEXT)}.")
+        movie = self.index.get(movie_id)
+        if movie is None:
+            raise InputError(f"Unknown movie id {movie_id!r}.")
+        dwell = None
+        last = self.repo.last_turn(session_id) if self.repo.session_exists(session_id) else None
+        if last and last.get("created_at"):
+            from datetime import datetime, timezone
+
+            shown_at = datetime.fromisoformat(last["created_at"])
+            if shown_at.tzinfo is None:
+                shown_at = shown_at.replace(tzinfo=timezone.utc)
+            dwell = max(0.0, (datetime.now(timezone.utc) - shown_at).total_seconds())
+        return self._run_turn(session_id, self.CLICK_TEXT[kind].format(title=movie.display),
+                              click={"movie_id": movie_id, "kind": kind, "dwell_s": dwell})
 
     def _seed_if_needed(self, session_id: str, config: dict[str, Any]) -> None:
         """A session known to the database but missing from the checkpoint store (deleted

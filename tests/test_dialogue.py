@@ -103,3 +103,30 @@ def test_session_resumes_from_database_when_checkpoints_are_lost(settings):
     t = second.handle_turn("s7", "more please")
     assert t["preferences"]["liked_genres"] == ["western"] and t["recommendations"]
     second.close()
+
+
+@pytest.mark.parametrize("kind, check", [
+    ("reject", lambda t, m: any(m in x for x in t["preferences"]["disliked_movies"])),
+    ("seen", lambda t, m: any(m in x for x in t["preferences"]["seen_movies"])),
+    ("like", lambda t, m: any(m in x for x in t["preferences"]["liked_movies"])),
+    ("why", lambda t, m: m in t["reply"] and t["phase"] == "feedback"),
+])
+def test_card_clicks_act_as_typed_feedback(service, kind, check):
+    shown = service.handle_turn("c-" + kind, "I want a funny animated movie")["recommendations"]
+    target = shown[1]
+    label = f"{target['title']} ({target['year']})"
+    turn = service.click("c-" + kind, target["id"], kind)
+    assert check(turn, label)
+    if kind in {"reject", "seen"}:
+        assert target["id"] not in {r["id"] for r in turn["recommendations"]} and turn["recommendations"]
+    events = service.repo.feedback("c-" + kind)
+    assert [(e["movie_id"], e["kind"]) for e in events] == [(target["id"], kind)]
+    assert events[0]["dwell_s"] is not None and events[0]["dwell_s"] >= 0
+
+
+def test_click_on_unknown_movie_is_refused(service):
+    service.handle_turn("c-x", "I like comedies")
+    with pytest.raises(InputError):
+        service.click("c-x", "no-such-movie", "like")
+    with pytest.raises(InputError):
+        service.click("c-x", service.handle_turn("c-x", "more")["recommendations"][0]["id"], "explode")

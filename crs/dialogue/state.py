@@ -38,6 +38,7 @@ class DialogueState(TypedDict, total=False):
         excluded: Ids never to show although not a preference (unresolved mentions).
         act: What ``understand`` made of the message (flags read by the routers).
         refs: Positions in ``last_recs`` the message points at ("the second one"; -1 = all).
+        mentioned: Movie ids named in the message (feedback about one shown movie).
         preface: Text that goes before the reply (acknowledgements, notices).
         phase / reply / recommendations / intent: The turn's output.
         feedback_events: [{"movie_id", "kind"}] produced this turn, for storage.
@@ -53,6 +54,7 @@ class DialogueState(TypedDict, total=False):
     excluded: list[str]
     act: dict[str, Any]
     refs: list[int]
+    mentioned: list[str]
     preface: str
     phase: str
     reply: str

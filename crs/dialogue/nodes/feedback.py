@@ -14,7 +14,8 @@ def make_feedback(deps: DialogueDeps):
         seed = f"{state['session_id']}|{state['turn']}"
         kind = state["act"]["feedback"]
         recs = state.get("last_recs") or []
-        targets = _targets(recs, state.get("refs") or [], kind)
+        named = [r for r in recs if r["id"] in set(state.get("mentioned") or [])]
+        targets = named or _targets(recs, state.get("refs") or [], kind)
         prefs = Preferences.model_validate(state.get("preferences") or {})
         events = [{"movie_id": r["id"], "kind": "accept" if kind == "accept" else kind} for r in targets]
         titles = ", ".join(_label(r) for r in targets)
