@@ -15,6 +15,7 @@ import time
 from collections import defaultdict
 from typing import Any
 
+from crs.dialogue.checkpoints import prune_checkpoints
 from crs.preferences import Preferences
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ class ChatService:
             self.repo.record_turn(session_id, index=turn, user_text=message, reply=reply, phase=out["phase"],
                                   intent=state.get("intent", ""), preferences=prefs, recommendations=recs,
                                   latency_ms=latency, llm_backend=self.backend_name)
+            prune_checkpoints(self.graph.checkpointer, session_id)
             events = [e for e in state.get("feedback_events") or [] if not click or e["movie_id"] != click["movie_id"]]
             for event in events + ([click] if click else []):
                 self.repo.add_feedback(session_id, event["movie_id"], event["kind"], turn=turn,

@@ -130,3 +130,21 @@ def test_click_on_unknown_movie_is_refused(service):
         service.click("c-x", "no-such-movie", "like")
     with pytest.raises(InputError):
         service.click("c-x", service.handle_turn("c-x", "more")["recommendations"][0]["id"], "explode")
+
+
+def test_checkpoints_are_pruned_and_the_session_still_resumes(settings):
+    import sqlite3
+
+    svc = build_components(settings).service
+    for text in ["I like westerns", "more", "more", "nothing before 1990", "more", "more"]:
+        svc.handle_turn("p1", text)
+    svc.close()
+    conn = sqlite3.connect(settings.resolved_checkpoint_path())
+    count = conn.execute("SELECT COUNT(*) FROM checkpoints WHERE thread_id = 'p1'").fetchone()[0]
+    conn.close()
+    assert count <= 8
+    again = build_components(settings).service
+    turn = again.handle_turn("p1", "more please")
+    assert turn["preferences"]["liked_genres"] == ["western"] and turn["preferences"]["year_min"] == 1990
+    assert all(r["year"] >= 1990 for r in turn["recommendations"])
+    again.close()
