@@ -17,6 +17,7 @@ from typing import Any
 
 from crs.dialogue.checkpoints import prune_checkpoints
 from crs.preferences import Preferences
+from crs.session_controls import SessionControls
 
 log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -26,7 +27,7 @@ class InputError(ValueError):
     """A message the bot cannot take, with a user-facing explanation."""
 
 
-class ChatService:
+class ChatService(SessionControls):
     """Conversations over the dialogue graph and the session database."""
 
     def __init__(self, graph, repo, index, prompts, *, max_message_chars: int = 4000, backend_name: str = "template") -> None:

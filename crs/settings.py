@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(REPO_ROOT.parent / "shared" / "data", description="The shared research data (movies/, redial/, opendialkg/).")
     store_dir: Path = Field(REPO_ROOT / "data" / "store", description="Where the built movie corpus (Chroma + movie table) lives.")
     artifacts_dir: Path = Field(REPO_ROOT / "data" / "artifacts", description="Trained recommender artefacts.")
+    retriever_model: str = Field("collab-v1.npz", description="The collaborative artefact the app and `crs evaluate` load: a file name under artifacts_dir (e.g. collab-v1-rl.npz from `crs train rl`) or a path.")
     prompts_dir: Path = Field(REPO_ROOT / "prompts", description="Prompt and reply templates.")
     database_url: str = Field(f"sqlite:///{REPO_ROOT / 'data' / 'crs.db'}", description="SQLAlchemy URL of the session database.")
     checkpoint_path: Path | None = Field(None, description="LangGraph SQLite checkpoint file; default: next to a SQLite database.")

@@ -88,3 +88,17 @@ def writable_store(small_store: Settings, tmp_path: Path) -> Settings:
     settings = settings_for(tmp_path)
     shutil.copytree(small_store.store_dir, settings.store_dir)
     return settings
+
+
+@pytest.fixture(scope="session")
+def redial_store(tmp_path_factory: pytest.TempPathFactory, embedder) -> Settings:
+    """Settings of a store of every ReDial movie (about 6.9k, no MovieLens long tail).
+
+    Built once per session (~2-3 minutes); used by the scenario and golden-conversation
+    replays. Its artefacts directory is empty: no trained collaborative model.
+    """
+    from crs.corpus.build import build_corpus
+
+    settings = settings_for(tmp_path_factory.mktemp("redial_store"))
+    build_corpus(settings, include_movielens=False, progress=False, embedder=embedder)
+    return settings

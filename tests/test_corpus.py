@@ -156,6 +156,9 @@ def test_interrupted_or_corrupt_store_is_refused_and_rebuilt(tmp_path: Path, emb
     assert result.embedded == 0, "unchanged texts reuse the vectors already in Chroma"
     bigger = build_corpus(settings, limit=25, include_movielens=False, progress=False, embedder=embedder)
     assert bigger.embedded == 5 and bigger.count == 25
+    # Chroma leaves deleted collections' index folders behind; rebuilds remove them.
+    folders = [p for p in (settings.store_dir / files.CHROMA_DIR).iterdir() if p.is_dir()]
+    assert len(folders) == 1
 
     table = settings.store_dir / files.TABLE
     table.write_text(table.read_text().splitlines()[0] + "\n{broken\n")

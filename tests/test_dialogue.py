@@ -148,3 +148,24 @@ def test_checkpoints_are_pruned_and_the_session_still_resumes(settings):
     assert turn["preferences"]["liked_genres"] == ["western"] and turn["preferences"]["year_min"] == 1990
     assert all(r["year"] >= 1990 for r in turn["recommendations"])
     again.close()
+
+
+def test_rejected_movies_pull_similar_ones_down(settings, movie_store):
+    from crs.preferences import Polarity, PreferenceItem, Preferences, Slot
+    from crs.recommender.types import RecQuery
+
+    parts = build_components(settings)
+    retriever = parts.recommender.retriever
+    liked = Preferences(items=[PreferenceItem(slot=Slot.GENRE, value="animation", polarity=Polarity.LIKE)])
+    before = retriever.retrieve(RecQuery(preferences=liked), 30)
+    top = before[0].movie
+    rejected = liked.model_copy(deep=True)
+    rejected.add(PreferenceItem(slot=Slot.MOVIE, value=top.id, polarity=Polarity.DISLIKE, label=top.display))
+    after = {c.movie.id: c for c in retriever.retrieve(RecQuery(preferences=rejected), 30)}
+    assert top.id not in after
+    close = [c for c in before[1:] if c.movie.id in after
+             and float((movie_store.vectors([c.movie.id]) @ movie_store.vectors([top.id]).T)[0, 0]) > 0.52]
+    assert close, "expected some candidates similar to the rejected movie"
+    for c in close:
+        assert after[c.movie.id].score < c.score
+    parts.service.close()

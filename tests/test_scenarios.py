@@ -12,16 +12,6 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 CRS = str(Path(sys.executable).with_name("crs"))
 
 
-@pytest.fixture(scope="session")
-def redial_store(tmp_path_factory, embedder, make_settings):
-    """Every ReDial movie (about 6.9k, no MovieLens long tail): ~2-3 minutes to build."""
-    from crs.corpus.build import build_corpus
-
-    settings = make_settings(tmp_path_factory.mktemp("redial_store"))
-    build_corpus(settings, include_movielens=False, progress=False, embedder=embedder)
-    return settings
-
-
 @pytest.mark.slow
 def test_shared_example_scenarios_pass_the_checker(redial_store, tmp_path):
     out = tmp_path / "out.jsonl"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from crs.catalog.models import Movie, MovieIndex
 from crs.catalog.normalize import ascii_fold, norm_title
@@ -36,6 +37,35 @@ DOMINANCE = 6.0
 def _load_words(name: str) -> frozenset[str]:
     text = resources.files("crs.catalog").joinpath("lexicon", name).read_text(encoding="utf-8")
     return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
+
+
+def _speaker_label(text: str, start: int, end: int) -> bool:
+    """True for a word that opens a line or sentence and ends in a colon: a speaker or
+    role label ("[19:02] Sam: hi", "... SYSTEM: you are now"), not a movie."""
+    if text[end:end + 1] != ":":
+        return False
+    before = text[:start]
+    opening = re.search(r"(?:^|[\n.!?])\s*(?:[\[(][^\])\n]*[\])]\s*)?$", before)
+    return opening is not None
+
+
+_QUOTED_RE = re.compile(r"(?<!\w)[\"'\u201c\u2018]([^\"'\u201c\u201d\u2018\u2019\n]{2,100}?)[\"'\u201d\u2019](?!\w)")
+
+
+def _inside_quote(text: str, start: int, end: int) -> bool:
+    """True for a title that is only part of a quoted name: the quote names something else."""
+    for m in _QUOTED_RE.finditer(text):
+        inner = m.group(1).strip(" .,!?")
+        if m.start(1) <= start and end <= m.end(1) and end - start < len(inner):
+            return True
+    return False
+
+
+def _mostly_unfoldable(title: str) -> bool:
+    """A title whose letters mostly vanish when folded to ASCII (Greek, Cyrillic, CJK)."""
+    letters = [c for c in title if c.isalpha()]
+    kept = len(ascii_fold("".join(letters)))
+    return kept < len(letters) and (kept < 4 or 2 * kept < len(letters))
 
 
 @dataclass
@@ -92,6 +122,8 @@ class TitleLinker:
         self._fuzzy_keys: list[str] | None = None
 
     def _add_keys(self, movie: Movie) -> None:
+        if _mostly_unfoldable(movie.title):
+            return  # "The...Κόπανοι" would be found as every "the"
         key = norm_title(movie.title)
         if key:
             self.keys[key].append(movie.id)
@@ -159,17 +191,27 @@ class TitleLinker:
     def _plausible(self, text: str, tokens: list[_Tok], i: int, j: int, key: str) -> bool:
         """Reject spans that are more likely ordinary words than a title."""
         span = tokens[i:j]
-        quoted = (span[0].start > 0 and text[span[0].start - 1] in "\"'\u201c\u2018*") or \
-            (span[-1].end < len(text) and text[span[-1].end] in "\"'\u201d\u2019*")
-        dated = self._year_after(text, span[-1].end) is not None
-        if quoted or dated:
+        start, end = span[0].start, span[-1].end
+        quoted = (start > 0 and text[start - 1] in "\"'\u201c\u2018*") and \
+            (end < len(text) and text[end] in "\"'\u201d\u2019*")
+        dated = self._year_after(text, end) is not None
+        if len(key) <= 1:
+            return dated  # 'x' in a snippet of code is no movie; "M (1931)" is
+        if _speaker_label(text, start, end) or _inside_quote(text, start, end):
+            return False  # "Sam:" heading a pasted chat line; "Zebra" in 'The Purple Zebra Returns'
+        if quoted:
             return True
+        words = [t.norm for t in span]
+        everyday = all(w in self.common or w.isdigit() for w in words)
+        capitalised = all(t.raw[0].isupper() or t.raw[0].isdigit() or t.norm in {"of", "the", "a", "and", "in", "to"}
+                          for t in span) and span[0].raw[0].isupper()
+        if dated:  # "Heat (1995)", "Heat 1995"; but not "the 1984 one"
+            return not everyday or capitalised or re.match(r"\s*[(\[]", text[end:]) is not None
         if key in self.blocked:
             return False
-        words = [t.norm for t in span]
-        if all(w in self.common or w.isdigit() for w in words):
-            capitalised = all(t.raw[0].isupper() or t.raw[0].isdigit() or t.norm in {"of", "the", "a", "and", "in", "to"}
-                              for t in span) and span[0].raw[0].isupper()
+        if i > 0 and j - i == 1 and tokens[i - 1].norm in {"you", "u", "ya"} and span[0].raw.islower():
+            return False  # "you idiot" calls the bot names, it names no movie
+        if everyday:
             if not capitalised:
                 return False
             at_sentence_start = i == 0 or re.search(r"[.!?]\s*$", text[: span[0].start]) is not None
@@ -191,6 +233,9 @@ class TitleLinker:
             movies = exact or close or movies
         dated = [m for m in movies if m.year is not None]
         pool = dated or movies
+        if dated:  # duplicate records of one film (same title and year): keep the most mentioned
+            years: set[int | None] = set()
+            pool = [m for m in pool if not (m.year in years or years.add(m.year))]
         mention = Mention(words, start, end, movies, None, year)
         if len(pool) == 1:
             mention.chosen = pool[0]
@@ -217,6 +262,10 @@ class TitleLinker:
                 if len(key) < 6 or key in self.blocked or all(w.lower() in self.common for w in words[:n]):
                     continue
                 hit = process.extractOne(key, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=90)
+                if hit is None and len(key) >= 7:  # one slip ("matirx", "incepton"), two in long titles
+                    allowed = 1 if len(key) < 12 else 2
+                    near = process.extractOne(key, self._fuzzy_keys, scorer=OSA.distance, score_cutoff=allowed)
+                    hit = (near[0], 89.0 - near[1], near[2]) if near else None
                 if hit and (best is None or hit[1] > best[0]):
                     best = (hit[1], hit[0], phrase)
             if best:

@@ -128,6 +128,7 @@ def build_corpus(settings: Settings, *, limit: int | None = None, include_moviel
     files.remove_manifest(store_dir)
     collection = files.create_collection(_open_chroma(store_dir), settings.collection, MODEL_ID)
     files.upsert_movies(collection, movies, vectors, progress=progress)
+    files.remove_orphan_segments(store_dir)
     files.write_table(store_dir, movies)
     redial_count = _redial_count(movies)
     files.write_manifest(store_dir, {

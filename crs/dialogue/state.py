@@ -42,6 +42,8 @@ class DialogueState(TypedDict, total=False):
         preface: Text that goes before the reply (acknowledgements, notices).
         phase / reply / recommendations / intent: The turn's output.
         feedback_events: [{"movie_id", "kind"}] produced this turn, for storage.
+        options: Per-session options set from the web UI ({"n_recommendations": int,
+            "include_seen": bool}); missing keys mean the product defaults.
     """
 
     session_id: str
@@ -61,3 +63,4 @@ class DialogueState(TypedDict, total=False):
     recommendations: list[dict[str, Any]]
     intent: str
     feedback_events: list[dict[str, Any]]
+    options: dict[str, Any]

@@ -44,23 +44,30 @@ def evaluate(
     variants: str | None = typer.Option(None, "--variants", help=f"Comma-separated rankers, the first is reported at top level. {_VARIANT_HELP}."),
     model: Path | None = typer.Option(None, "--model", help="ReDial collaborative artefact to use as is (default: ARTIFACTS_DIR/collab-v1.npz when current, else trained in memory)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+    llm_top: int = typer.Option(20, "--llm-top", help="hybrid+llm: stage-1 candidates the LLM reorders per sample."),
+    llm_cache: Path | None = typer.Option(None, "--llm-cache", help="hybrid+llm: SQLite file caching LLM answers across runs (default: in memory)."),
+    llm_backend: str | None = typer.Option(None, "--llm-backend", help="hybrid+llm: template or openai (default: settings / CRS_LLM_BACKEND)."),
+    llm_base_url: str | None = typer.Option(None, "--llm-base-url", help="hybrid+llm: OpenAI-compatible server URL, e.g. http://127.0.0.1:11434/v1."),
+    llm_model: str | None = typer.Option(None, "--llm-model", help="hybrid+llm: model name sent to the server."),
 ) -> None:
     """Rank the catalogue at every recommendation turn of FILE and report Recall/NDCG/MRR."""
     from crs.datasets import DatasetFormatError, detect_format, read_samples
     from crs.evaluation.report import format_table, plot_recall, to_dict, write_json
     from crs.evaluation.runner import run_evaluation
-    from crs.evaluation.variants import build_rankers, load_catalogue, parse_variants
+    from crs.evaluation.variants import LLMOptions, build_rankers, load_catalogue, parse_variants
     from crs.settings import load_settings
 
     start = time.perf_counter()
     ks = _parse_ks(k)
-    settings = load_settings(data_dir=data_dir)
     try:
+        settings = load_settings(data_dir=data_dir, llm_backend=llm_backend, llm_base_url=llm_base_url,
+                                 llm_model=llm_model)
         names = parse_variants(dataset, variants)
         file_format = detect_format(file)
         catalogue = load_catalogue(dataset, settings.data_dir)
         samples = list(read_samples(file, catalogue, file_format))
-        rankers, info = build_rankers(dataset, names, settings, catalogue, lambda m: typer.echo(m, err=True), progress, model)
+        rankers, info = build_rankers(dataset, names, settings, catalogue, lambda m: typer.echo(m, err=True), progress,
+                                      model, LLMOptions(top=llm_top, cache=llm_cache))
     except (DatasetFormatError, FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
         return
@@ -68,6 +75,12 @@ def evaluate(
                             file_format=str(file_format), progress=progress, total=len(samples))
     result.seconds = time.perf_counter() - start
     typer.echo(format_table(result))
+    variant_extra = {name: {"llm": ranker.report()} for name, ranker in rankers.items() if hasattr(ranker, "report")}
+    for name, details in variant_extra.items():
+        llm = details["llm"]
+        typer.echo(f"{name}: backend={llm['backend']} top_k={llm['top_k']} llm_calls={llm['llm_calls']} "
+                   f"cache_hits={llm['cache_hits']} reordered={llm['reordered']} discarded={llm['discarded']} "
+                   f"failed={llm['failed']} unparseable={llm['unparseable']} no_model={llm['no_model']}")
     out = out or Path("reports") / f"eval-{dataset}-{Path(file).stem}-{protocol}.json"
     parts = ["crs", "evaluate", "--dataset", str(dataset), "--file", str(file), "--protocol", str(protocol),
              "--k", ",".join(map(str, ks)), "--out", str(out), "--variants", ",".join(names)]
@@ -75,8 +88,12 @@ def evaluate(
         parts += ["--data-dir", str(data_dir)]
     if model is not None:
         parts += ["--model", str(model)]
+    if "hybrid+llm" in names:
+        parts += ["--llm-top", str(llm_top), "--llm-backend", settings.llm_backend]
+        if settings.llm_backend != "template":
+            parts += ["--llm-model", settings.llm_model] + (["--llm-base-url", settings.llm_base_url] if settings.llm_base_url else [])
     command = shlex.join(parts)
-    doc = to_dict(result, command, {"models": info})
+    doc = to_dict(result, command, {"models": info}, variant_extra)
     json_path = write_json(doc, out)
     png_path = plot_recall(result, json_path.with_suffix(".png"))
     typer.echo(f"wrote {json_path} and {png_path}")
@@ -100,9 +117,75 @@ def train_retriever(
     typer.echo(f"wrote {path} and {path.with_suffix('.json')}")
 
 
+def train_rl(
+    backend: str | None = typer.Option(None, "--backend", help="Judge: template (ground truth of the training dialogues) or openai (an LLM). Default: settings / CRS_LLM_BACKEND."),
+    llm_base_url: str | None = typer.Option(None, "--llm-base-url", help="OpenAI-compatible server URL (with --backend openai)."),
+    llm_model: str | None = typer.Option(None, "--llm-model", help="Model name sent to the server."),
+    llm_cache: Path | None = typer.Option(None, "--llm-cache", help="SQLite file caching the LLM's answers (default: in memory)."),
+    samples: int | None = typer.Option(None, "--samples", help="Training contexts to use (a seeded subset; default: all ~4,500)."),
+    epochs: int = typer.Option(3, "--epochs", help="Passes over the training contexts."),
+    set_size: int = typer.Option(20, "--set-size", help="Movies per sampled candidate set."),
+    sets: int = typer.Option(8, "--sets", help="Candidate sets sampled per context and step."),
+    temperature: float = typer.Option(0.5, "--temperature", help="Sampling temperature, relative to each pool's score spread."),
+    learning_rate: float = typer.Option(0.05, "--lr", help="Adam step in units of each weight's scale."),
+    signal: str = typer.Option("auto", "--signal", help="auto | truth | llm | both (auto: truth with template, both with an LLM)."),
+    seed: int = typer.Option(0, "--seed"),
+    base: Path | None = typer.Option(None, "--base", help="Base artefact (default: the one settings.retriever_model names)."),
+    out: Path | None = typer.Option(None, "--out", help="New artefact (default: ARTIFACTS_DIR/collab-v1-rl.npz); the base is kept."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="The shared data folder (default: settings / CRS_DATA_DIR)."),
+    limit: int | None = typer.Option(None, "--limit", help="Read only the first N dialogues of each training file (quick runs, tests)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+) -> None:
+    """The RAR feedback loop: sample candidate sets from the retriever, let the judge rank
+    them, move the fusion weights towards the preferred sets, save a new artefact."""
+    from dataclasses import asdict
+
+    from crs.llm import make_backend
+    from crs.prompts import PromptLibrary
+    from crs.recommender.collaborative import CollaborativeModel, artefact_path
+    from crs.recommender.grounded import RankingCache
+    from crs.recommender.rl import RL_ARTEFACT_NAME, RLConfig, make_judge
+    from crs.recommender.rl import train_rl as run_rl
+    from crs.settings import load_settings
+
+    try:
+        settings = load_settings(data_dir=data_dir, llm_backend=backend, llm_base_url=llm_base_url, llm_model=llm_model)
+        config = RLConfig(samples=samples, epochs=epochs, set_size=set_size, sets_per_context=sets,
+                          temperature=temperature, learning_rate=learning_rate, signal=signal, seed=seed)
+        llm = make_backend(settings) if settings.llm_backend != "template" else None
+        base_path = Path(base) if base else artefact_path(settings)
+        model = CollaborativeModel.load(base_path)
+        prompt = PromptLibrary(settings.prompts_dir).text("rerank_system.txt")
+        cache = RankingCache(llm_cache)
+        model_name = settings.llm_model if llm is not None else ""
+
+        def judge_factory(item_ids, descriptions):
+            return make_judge(config, llm, prompt, item_ids, descriptions, model_name, cache)
+
+        out_path = Path(out) if out else Path(settings.artifacts_dir) / RL_ARTEFACT_NAME
+        path, outcome = run_rl(settings.data_dir, model, judge_factory, config, out_path, base_path, limit, progress)
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+        return
+    start, learned = asdict(outcome.start), asdict(outcome.learned)
+    typer.echo(f"judge: {outcome.judge}; {outcome.contexts:,} training contexts "
+               f"({outcome.contexts_with_target_in_pool:,} with the ground truth in the pool); {outcome.seconds:.0f}s")
+    typer.echo(f"{'weight':<12}{'before':>10}{'after':>10}")
+    for key in ("words", "content", "popularity", "decay", "seeker", "recommender"):
+        typer.echo(f"{key:<12}{start[key]:>10.4g}{learned[key]:>10.4g}")
+    typer.echo("training contexts, before: " + ", ".join(f"{k} {v:.4f}" for k, v in outcome.train_recall_before.items()))
+    typer.echo("training contexts, after:  " + ", ".join(f"{k} {v:.4f}" for k, v in outcome.train_recall_after.items()))
+    typer.echo(f"mean reward per epoch: {outcome.reward_per_epoch}")
+    if outcome.llm:
+        typer.echo("llm: " + ", ".join(f"{k}={v}" for k, v in outcome.llm.items()))
+    typer.echo(f"wrote {path} and {path.with_suffix('.json')} (base kept: {base_path}); "
+               f"use it with --model {path} or CRS_RETRIEVER_MODEL={path.name}")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``evaluate`` and the ``train`` group to the main CLI."""
     app.command("evaluate")(evaluate)
     train_app = typer.Typer(help="Train recommender artefacts.", no_args_is_help=True)
     train_app.command("retriever")(train_retriever)
+    train_app.command("rl")(train_rl)
     app.add_typer(train_app, name="train")

@@ -13,8 +13,12 @@ from typing import Any
 from crs.evaluation.runner import EvaluationResult
 
 
-def to_dict(result: EvaluationResult, command: str = "", extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The JSON document: the primary variant's metrics at top level, every variant below."""
+def to_dict(result: EvaluationResult, command: str = "", extra: dict[str, Any] | None = None,
+            variant_extra: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The JSON document: the primary variant's metrics at top level, every variant below.
+
+    ``variant_extra`` adds per-variant details (``hybrid+llm``: its LLM counters under "llm").
+    """
     doc: dict[str, Any] = {
         "dataset": result.dataset,
         "protocol": str(result.protocol),
@@ -33,6 +37,9 @@ def to_dict(result: EvaluationResult, command: str = "", extra: dict[str, Any] |
             for name, variant in result.variants.items()
         },
     }
+    for name, details in (variant_extra or {}).items():
+        if name in doc["variants"]:
+            doc["variants"][name].update(details)
     if command:
         doc["command"] = command
     if extra:
@@ -75,8 +82,11 @@ def plot_recall(result: EvaluationResult, path: Path) -> Path:
     figure = Figure(figsize=(6.4, 4.2), dpi=110)
     axes = figure.subplots()
     ks = list(range(1, max_k + 1))
-    for name, variant in result.variants.items():
-        axes.plot(ks, variant.accumulator.recall_curve(max_k), label=name, linewidth=2 if name == result.primary else 1.2)
+    styles = ("-", "--", ":", "-.")
+    for number, (name, variant) in enumerate(result.variants.items()):
+        # distinct dash patterns keep identical curves (hybrid+llm with the template backend) visible
+        axes.plot(ks, variant.accumulator.recall_curve(max_k), label=name, linestyle=styles[number % len(styles)],
+                  linewidth=2.2 if name == result.primary else 1.4)
     axes.set_xlabel("k")
     axes.set_ylabel("Recall@k")
     axes.set_ylim(0, 1)

@@ -1,20 +1,22 @@
 """Which rankers exist per dataset, and how to build them from settings.
 
-ReDial rankers share the saved collaborative model (``collab-v1.npz``) when it exists
-and is current; otherwise it is trained in memory (about two minutes) and the user is
-told. OpenDialKG rankers train in seconds from ``train_rec_turns.jsonl`` every run.
+ReDial rankers share the saved collaborative model (the one ``settings.retriever_model``
+names, ``collab-v1.npz`` by default) when it exists and is current; otherwise it is
+trained in memory (about two minutes) and the user is told. OpenDialKG rankers train in
+seconds from ``train_rec_turns.jsonl`` every run. ``hybrid+llm`` wraps ``hybrid`` with
+the configured LLM backend (:mod:`crs.evaluation.llm_variant`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from crs.datasets import Catalogue, load_opendialkg_catalogue, load_redial_catalogue
 from crs.evaluation.rankers import EaseRanker, HybridRanker, PopularityRanker, Ranker
-from crs.recommender.collaborative import ARTEFACT_NAME, CollaborativeModel
+from crs.recommender.collaborative import CollaborativeModel, artefact_path
 from crs.settings import Settings
 
 
@@ -25,9 +27,24 @@ class Dataset(StrEnum):
 
 #: Variants per dataset, best first (the first is the default).
 VARIANTS: dict[Dataset, tuple[str, ...]] = {
-    Dataset.REDIAL: ("hybrid", "ease", "popularity"),
-    Dataset.OPENDIALKG: ("hybrid", "cooccurrence", "popularity"),
+    Dataset.REDIAL: ("hybrid", "ease", "popularity", "hybrid+llm"),
+    Dataset.OPENDIALKG: ("hybrid", "cooccurrence", "popularity", "hybrid+llm"),
 }
+
+
+@dataclass(frozen=True)
+class LLMOptions:
+    """How ``hybrid+llm`` asks the LLM backend (which backend: ``settings.llm_*``).
+
+    Attributes:
+        top: Stage-1 candidates handed to the LLM per sample.
+        cache: SQLite file of answers kept across runs; None keeps them in memory only.
+        backend: A ready backend (tests); None builds ``crs.llm.make_backend(settings)``.
+    """
+
+    top: int = 20
+    cache: Path | None = None
+    backend: object | None = None
 
 Echo = Callable[[str], None]
 
@@ -57,7 +74,7 @@ def load_collaborative(settings: Settings, echo: Echo, progress: bool = True,
 
     if model_path is not None:
         return CollaborativeModel.load(model_path), str(model_path)
-    path = Path(settings.artifacts_dir) / ARTEFACT_NAME
+    path = artefact_path(settings)
     reason = f"no artefact at {path}"
     if path.exists():
         try:
@@ -74,9 +91,33 @@ def load_collaborative(settings: Settings, echo: Echo, progress: bool = True,
 
 
 def build_rankers(dataset: Dataset, names: Sequence[str], settings: Settings, catalogue: Catalogue,
-                  echo: Echo, progress: bool = True,
-                  model_path: Path | None = None) -> tuple[dict[str, Ranker], dict[str, object]]:
+                  echo: Echo, progress: bool = True, model_path: Path | None = None,
+                  llm: LLMOptions | None = None) -> tuple[dict[str, Ranker], dict[str, object]]:
     """Build the named rankers (in that order). Returns (rankers, provenance info for the report)."""
+    stage1 = list(dict.fromkeys("hybrid" if n == "hybrid+llm" else n for n in names))
+    rankers, info = _build_stage1(dataset, stage1, settings, catalogue, echo, progress, model_path)
+    if "hybrid+llm" in names:
+        rankers["hybrid+llm"] = _llm_ranker(dataset, rankers["hybrid"], settings, catalogue, llm or LLMOptions())
+    return {n: rankers[n] for n in names}, info
+
+
+def _llm_ranker(dataset: Dataset, base: Ranker, settings: Settings, catalogue: Catalogue, llm: LLMOptions) -> Ranker:
+    from crs.evaluation.llm_variant import LLMRefinedRanker, catalogue_descriptions
+    from crs.llm import make_backend
+    from crs.prompts import PromptLibrary
+    from crs.recommender.grounded import GroundedRanker, RankingCache
+
+    backend = llm.backend if llm.backend is not None else make_backend(settings)
+    label = getattr(backend, "name", type(backend).__name__)
+    model_name = settings.llm_model if label != "template" else ""
+    grounded = GroundedRanker(backend, PromptLibrary(settings.prompts_dir).text("rerank_system.txt"),
+                              RankingCache(llm.cache), model_name)
+    descriptions = catalogue_descriptions(str(dataset), settings.data_dir, catalogue.ids, catalogue.labels)
+    return LLMRefinedRanker(base, grounded, descriptions, llm.top, label)
+
+
+def _build_stage1(dataset: Dataset, names: Sequence[str], settings: Settings, catalogue: Catalogue,
+                  echo: Echo, progress: bool, model_path: Path | None) -> tuple[dict[str, Ranker], dict[str, object]]:
     if dataset is Dataset.OPENDIALKG:
         from crs.evaluation.opendialkg_model import build_opendialkg_rankers
 

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from crs.catalog.models import MovieIndex
 from crs.catalog.normalize import norm_words
+
+
+#: "Nolan's films" -> "Nolan films"; dropping the possessive keeps the word count unchanged.
+_POSSESSIVE = re.compile(r"(?<=\w)['\u2019]s\b")
+
+
+#: Surnames that are also language names: "in English" asks for a language, not Jonathan English.
+_LANGUAGES = frozenset({"english", "french", "german", "spanish", "italian", "japanese", "chinese", "korean",
+                        "russian", "hindi", "portuguese", "dutch", "swedish", "polish", "turkish", "arabic"})
 
 
 class PeopleIndex:
@@ -33,12 +43,12 @@ class PeopleIndex:
                     if key not in by_surname[key.split()[-1]]:
                         by_surname[key.split()[-1]].append(key)
         self.surnames = {s: self.names[k[0]] for s, k in by_surname.items()
-                         if len(k) == 1 and len(s) > 3 and s not in stop_words}
+                         if len(k) == 1 and len(s) > 3 and s not in stop_words and s not in _LANGUAGES}
         self.max_words = 4
 
     def find(self, text: str) -> list[tuple[str, int, int]]:
         """(display name, start word, end word) for each person mentioned, longest first."""
-        words = norm_words(text).split()
+        words = norm_words(_POSSESSIVE.sub("", text)).split()
         out: list[tuple[str, int, int]] = []
         used: set[int] = set()
         for n in range(self.max_words, 0, -1):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from rapidfuzz.distance import OSA
+
 from crs.catalog.linker import Mention, TitleLinker
 from crs.catalog.normalize import norm_words
 from crs.nlu.lexicon import Lexicon, load_lexicon
@@ -18,10 +20,13 @@ from crs.nlu.types import Intent, NLUResult
 from crs.nlu.years import bare_years, parse_years
 from crs.preferences import Polarity, PreferenceItem, Slot
 
-_CLAUSE_SPLIT = re.compile(r"[.;!?\n]+|,|\bbut\b|\bthough\b|\bhowever\b|\bwhereas\b|\balthough\b", re.IGNORECASE)
+#: "but" splits clauses except in "anything but X" / "all but X", where it negates X.
+_CLAUSE_SPLIT = re.compile(r"[.;!?\n]+|,|(?<!anything )(?<!everything )(?<!all )\bbut\b|\bthough\b|\bhowever\b|"
+                           r"\bwhereas\b|\balthough\b", re.IGNORECASE)
 _NEG = re.compile(
     r"\b(no|not|nothing|never|none|nor|neither|without|except|avoid|hate|hates|hated|dislike|dislikes|disliked|"
-    r"less|rather not|tired of|sick of|can't stand|cant stand|skip|nope)\b|n't\b|\bdont\b|\bdoesnt\b|\bdidnt\b|\bisnt\b|\bwont\b"
+    r"less|rather not|tired of|sick of|can't stand|cant stand|skip|nope|other than|(?:anything|everything|all) but)\b|n't\b|"
+    r"\bdont\b|\bdoesnt\b|\bdidnt\b|\bisnt\b|\bwont\b"
 )
 _NOT_SEEN = re.compile(r"(haven'?t|have not|never|not yet|didn'?t|did not)\s+(?:\w+\s+){0,2}?(seen|watched|saw|see|watch)")
 _SEEN = re.compile(r"\b(seen|watched|saw|already)\b")
@@ -31,8 +36,10 @@ _RESET = re.compile(r"\b(start over|reset|new conversation|forget (everything|al
 _MORE = re.compile(r"\b(more|others?|another|anything else|something else|else\?|next|different ones?|other ones?|other options)\b", re.IGNORECASE)
 _ASK = re.compile(
     r"\b(recommend|recommendation|recommendations|suggest|suggestion|suggestions|what should i watch|looking for|"
-    r"in the mood for|i want|i'?d like|i would like|any (good )?(films?|movies?)|something|similar|like that|ideas?|show me|"
+    r"in the mood for|i want|i'?d like|i would like|any (good )?(films?|movies?)|something|anything|similar|like that|ideas?|show me|"
     r"give me|what about|how about|can you find)\b|\?\s*$", re.IGNORECASE)
+_CHANGE = re.compile(r"\b(instead|change(?:d)? my mind|on second thought|scratch that|rather than|never ?mind|"
+                     r"let'?s do|switch to|make it)\b", re.IGNORECASE)
 _WHY = re.compile(r"\bwhy\b", re.IGNORECASE)
 _ACCEPT = re.compile(r"\b(sounds? (good|great)|i'?ll (watch|check|try)|will (watch|check)|perfect|great,? thanks|thank(s| you)|"
                      r"awesome|love (it|that)|that'?s (great|perfect)|i'?ll take)\b", re.IGNORECASE)
@@ -44,6 +51,7 @@ _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, 
 _ORD_RE = re.compile(r"\b(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)\b(?:\s+one)?|(?:#|number\s+)(\d)\b",
                      re.IGNORECASE)
 _WINDOW = 5
+_NAME_WORD = re.compile(r"[^\W_]+(?:['\u2019.-][^\W_]+)*")
 
 
 class RuleNLU:
@@ -57,11 +65,12 @@ class RuleNLU:
         self.lexicon = lexicon or load_lexicon()
         self._genre_phrases = sorted(self.lexicon.genres, key=lambda p: -len(p.split()))
         self._mood_phrases = sorted(self.lexicon.moods, key=lambda p: -len(p.split()))
+        self._typo_targets = sorted(p for p in self.lexicon.genres if len(p) >= 6 and p.isalpha())
 
     def parse(self, text: str, turn: int = 0) -> NLUResult:
         """Understand ``text``; never raises on odd input."""
         result = NLUResult()
-        mentions = self.linker.find(text)
+        mentions = [m for m in self.linker.find(text) if not self._inside_name(text, m)]
         for clause_start, clause_end in _clauses(text):
             self._parse_clause(text, clause_start, clause_end, mentions, turn, result)
         years = parse_years(text, self.reference_year)
@@ -70,6 +79,22 @@ class RuleNLU:
         result.refers_to_shown = _references(text)
         result.intents = self._intents(text, result)
         return result
+
+    def _inside_name(self, text: str, mention: Mention) -> bool:
+        """True when a title is only part of a person's name ("Paul" in "Paul Verhoeven",
+        "Hitchcock" in "Alfred Hitchcock"): then the person was meant, not the movie."""
+        if mention.text.startswith("@") or mention.year is not None:
+            return False
+        words = list(_NAME_WORD.finditer(text))
+        inside = [k for k, w in enumerate(words) if w.start() < mention.end and mention.start < w.end()]
+        if not inside:
+            return False
+        a, b = inside[0], inside[-1]
+        for lo in range(max(0, a - 2), a + 1):
+            for hi in range(b, min(len(words), b + 3)):
+                if (lo, hi) != (a, b) and norm_words(" ".join(w.group() for w in words[lo:hi + 1])) in self.people.names:
+                    return True
+        return False
 
     # ------------------------------------------------------------------ slots
     def _parse_clause(self, text: str, start: int, end: int, mentions: list[Mention], turn: int,
@@ -122,6 +147,20 @@ class RuleNLU:
                     values = self.lexicon.genres[phrase] if slot == Slot.GENRE else (self.lexicon.moods[phrase],)
                     for value in values:
                         result.items.append(PreferenceItem(slot=slot, value=value, polarity=polarity, label=value, turn=turn))
+        for i, word in enumerate(words):
+            phrase = None if i in used else self._genre_typo(word)
+            if phrase is not None:
+                polarity = Polarity.DISLIKE if _negated(" ".join(words[max(0, i - _WINDOW):i])) else Polarity.LIKE
+                for value in self.lexicon.genres[phrase]:
+                    result.items.append(PreferenceItem(slot=Slot.GENRE, value=value, polarity=polarity, label=value, turn=turn))
+
+    def _genre_typo(self, word: str) -> str | None:
+        """The genre a misspelt word means ("horor", "comdy", "thriler"): one edit away from
+        a genre word of six letters or more, and not itself a word people often write."""
+        if len(word) < 5 or not word.isalpha() or word in self.linker.common:
+            return None
+        hits = [p for p in self._typo_targets if OSA.distance(word, p, score_cutoff=1) <= 1]
+        return hits[0] if len(hits) == 1 else None
 
     # ------------------------------------------------------------------ intents
     def _intents(self, text: str, result: NLUResult) -> list[Intent]:
@@ -129,6 +168,8 @@ class RuleNLU:
         stripped = text.strip()
         if _RESET.search(stripped):
             intents.append(Intent.RESET)
+        if _CHANGE.search(stripped):
+            intents.append(Intent.CHANGE_MIND)
         if _WHY.search(stripped):
             intents.append(Intent.ASK_WHY)
         lower = stripped.lower()

@@ -19,6 +19,7 @@ class Intent(StrEnum):
     SEEN = "seen"
     ASK_WHY = "ask_why"
     RESET = "reset"
+    CHANGE_MIND = "change_of_mind"
     GOODBYE = "goodbye"
     CHITCHAT = "chitchat"
 

@@ -25,6 +25,25 @@ def _decade_start(num: str | None, word: str | None) -> int:
     return value
 
 
+def _decades(t: str) -> list[int]:
+    """Decades the message asks for: "80s comedies", "from the nineties", "80s or 90s".
+
+    Ages ("in his 60s") and negated decades ("nothing from the 80s", which a year range
+    cannot express) are skipped.
+    """
+    out = []
+    for m in re.finditer(rf"(?<!\w)(?:the\s+)?(?:early\s+|late\s+|mid\s+)?['\u2019]?{_DECADE}", t):
+        before = t[max(0, m.start() - 30):m.start()]
+        if re.search(r"\b(?:his|her|their|my|your|our|in (?:his|her|their))\s*$", before):
+            continue
+        if re.search(r"\b(?:no|not|nothing|without|except|hate|avoid)\b(?:\W+\w+){0,2}\W*$", before):
+            continue
+        if m.group(1) in {"00", "10", "20"} and not m.group(0).startswith("the"):
+            continue  # "top 10s", "20s" (an age) unless written "the 10s"
+        out.append(_decade_start(m.group(1), m.group(2)))
+    return out
+
+
 def parse_years(text: str, reference_year: int) -> YearConstraint:
     """Read year bounds from one message (lower-cased). Bare years ("the 1979 one") are not bounds."""
     t = text.lower()
@@ -48,9 +67,8 @@ def parse_years(text: str, reference_year: int) -> YearConstraint:
         if lo is None:
             hi = int(m.group(1)) - 1
     if lo is None and hi is None:
-        if m := re.search(rf"(?:from|in|of)\s+{_DECADE}", t) or re.search(rf"\b{_DECADE}\s+(?:movies?|films?|classics?|stuff)", t):
-            start = _decade_start(m.group(1), m.group(2))
-            return YearConstraint(start, start + 9)
+        if decades := _decades(t):
+            return YearConstraint(min(decades), max(decades) + 9)
         if re.search(r"\b(recent|recently released|latest|modern|newer (?:movies?|films?|ones))\b", t):
             return YearConstraint(reference_year - 8, None)
         if re.search(r"\b(classic|classics|vintage|black and white|old(?:er)? (?:movies?|films?|ones))\b", t):

@@ -230,6 +230,14 @@ class CollaborativeModel:
                        meta)
 
 
+def artefact_path(settings: "Settings") -> Path:
+    """The artefact the settings name (``retriever_model``): a path, or a file name under
+    ``artifacts_dir``. The app and ``crs evaluate`` load this one, so switching to a
+    retrained or RL-tuned artefact is a setting (``CRS_RETRIEVER_MODEL``), not a code change."""
+    name = Path(getattr(settings, "retriever_model", None) or ARTEFACT_NAME)
+    return name if name.is_absolute() or len(name.parts) > 1 else Path(settings.artifacts_dir) / name
+
+
 def train(settings: "Settings", progress: bool = True, out: Path | None = None) -> Path:
     """Train on the ReDial training files under ``settings.data_dir`` and save the artefact.
 

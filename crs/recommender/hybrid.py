@@ -39,6 +39,7 @@ class HybridWeights:
     genre: float = 0.6
     person: float = 0.9
     taste: float = 0.5
+    disliked: float = 0.6
     popularity: float = 0.25
     mood: float = 0.15
 
@@ -107,7 +108,7 @@ class HybridRetriever:
         max_collab = max(collab.values(), default=0.0) or 1.0
         taste = {g for i in liked for g in index.by_id[i].genres}
         allowed = [m for i in pool if (m := index.get(i)) is not None and (m.genres or m.plot) and rules.allows(m)]
-        sims = self._similarities(allowed, liked, query.text, semantic)
+        sims = self._similarities(allowed, liked, list(prefs.disliked_movies), query.text, semantic)
         out = [self._score(m, query, sims[row], collab.get(m.id, 0.0) / max_collab, taste)
                for row, m in enumerate(allowed)]
         out.sort(key=lambda c: (-c.evidence["meets"], -c.score, c.movie.id))
@@ -125,12 +126,13 @@ class HybridRetriever:
                 found[movie.id]["text"] = sim
         return found
 
-    def _similarities(self, movies: list[Movie], liked: list[str], text: str,
+    def _similarities(self, movies: list[Movie], liked: list[str], disliked: list[str], text: str,
                       found: dict[str, dict[str, float]]) -> list[dict[str, float]]:
         """Cosine similarity of every candidate to each recent liked movie and to the
         user's words (vectors come from the store; Chroma proposed only some of them)."""
         recent = liked[-5:]
-        if not movies or not (recent or text.strip()):
+        disliked = [i for i in disliked[-5:] if i in self.store.index]
+        if not movies or not (recent or disliked or text.strip()):
             return [{} for _ in movies]
         matrix = self.store.vectors([m.id for m in movies])
         out: list[dict[str, float]] = [{} for _ in movies]
@@ -138,6 +140,10 @@ class HybridRetriever:
             sims = matrix @ self.store.vectors(recent).T
             for row, values in enumerate(sims):
                 out[row] = {f"like:{movie_id}": float(v) for movie_id, v in zip(recent, values)}
+        if disliked:
+            # Implicit negative feedback: movies close to what the user turned down sink.
+            for row, value in enumerate((matrix @ self.store.vectors(disliked).T).max(axis=1)):
+                out[row]["disliked"] = float(value)
         if text.strip():
             for row, movie in enumerate(movies):
                 if "text" in found.get(movie.id, {}):
@@ -159,6 +165,7 @@ class HybridRetriever:
                taste_genres: set[str]) -> Candidate:
         prefs, w = query.preferences, self.weights
         like_sims = {k[5:]: v for k, v in sims.items() if k.startswith("like:")}
+        disliked = max(0.0, sims.get("disliked", 0.0) - 0.5)
         semantic = max(like_sims.values(), default=0.0)
         text = sims.get("text", 0.0)
         liked_genres = set(prefs.liked_genres)
@@ -171,7 +178,8 @@ class HybridRetriever:
         union = taste_genres | set(movie.genres)
         taste = len(taste_genres & set(movie.genres)) / len(union) if taste_genres and union else 0.0
         score = (w.collab * collab + w.semantic * semantic + w.text * text + w.genre * genre + w.taste * taste
-                 + w.person * (1.0 if person else 0.0) + w.popularity * popularity + w.mood * mood)
+                 + w.person * (1.0 if person else 0.0) + w.popularity * popularity + w.mood * mood
+                 - w.disliked * disliked)
         meets_person = not ask_people or person is not None
         meets_genre = not ask_genres or any(g in ask_genres for g in movie.genres)
         evidence = {

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import Connection, Engine, inspect, select, text
 
 from crs.storage.db import writer
 from crs.storage.models import Base, SchemaVersion
@@ -27,8 +27,13 @@ def m001_initial(conn: Connection) -> None:
     Base.metadata.create_all(conn)
 
 
+def m002_session_settings(conn: Connection) -> None:
+    """Per-session options chosen in the web UI (number of picks, include seen movies)."""
+    conn.execute(text("ALTER TABLE sessions ADD COLUMN settings JSON"))
+
+
 #: Applied in this order; never reorder or rename an entry once released.
-MIGRATIONS: tuple[Migration, ...] = (m001_initial,)
+MIGRATIONS: tuple[Migration, ...] = (m001_initial, m002_session_settings)
 
 
 def migrate(engine: Engine, migrations: Sequence[Migration] = MIGRATIONS) -> list[str]:

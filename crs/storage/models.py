@@ -95,6 +95,8 @@ class SessionRow(Base):
     year_max: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    #: The user's per-conversation options from the web UI (see migration m002).
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class TurnRow(Base):

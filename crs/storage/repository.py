@@ -307,3 +307,86 @@ class Repository:
                              .order_by(FeedbackRow.created_at, FeedbackRow.id))
             return [{"movie_id": r.movie_id, "kind": r.kind, "turn": r.turn, "dwell_s": r.dwell_s,
                      "created_at": _iso(r.created_at)} for r in rows]
+
+    # -- web UI: this browser's sessions, per-session settings, edits, forgetting -------
+
+    def sessions_by_ids(self, session_ids: list[str]) -> list[dict[str, Any]]:
+        """Like :meth:`list_sessions`, but only the given sessions (those that exist).
+
+        The web UI lists a browser's own conversations this way, never everybody's.
+        Malformed ids are skipped rather than raised: they come from browser storage.
+        """
+        ids = [i for i in dict.fromkeys(session_ids) if isinstance(i, str) and _SESSION_ID.fullmatch(i)]
+        if not ids:
+            return []
+        counts = (select(TurnRow.session_id, func.count().label("n"))
+                  .where(TurnRow.session_id.in_(ids)).group_by(TurnRow.session_id).subquery())
+        stmt = (select(SessionRow, func.coalesce(counts.c.n, 0))
+                .outerjoin(counts, counts.c.session_id == SessionRow.id)
+                .where(SessionRow.id.in_(ids))
+                .order_by(SessionRow.updated_at.desc(), SessionRow.id))
+        with self._read() as s:
+            return [{"id": row.id, "title": row.title, "created_at": _iso(row.created_at),
+                     "updated_at": _iso(row.updated_at), "turns": int(n)}
+                    for row, n in s.execute(stmt)]
+
+    def session_settings(self, session_id: str) -> dict[str, Any]:
+        """The session's stored UI options ({} for none or an unknown session)."""
+        check_session_id(session_id)
+        with self._read() as s:
+            row = s.get(SessionRow, session_id)
+            return dict(row.settings or {}) if row is not None else {}
+
+    def save_session_settings(self, session_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        """Merge ``values`` (JSON-ready) into the session's options, creating the session
+        if it is new, and return the merged options. ``None`` values delete a key."""
+        check_session_id(session_id)
+        now = utcnow()
+        with self._write.begin() as s:
+            row = s.get(SessionRow, session_id)
+            if row is None:
+                row = SessionRow(id=session_id, created_at=now, updated_at=now)
+                s.add(row)
+            merged = {**(row.settings or {}), **values}
+            row.settings = {k: v for k, v in merged.items() if v is not None}
+            return dict(row.settings)
+
+    def replace_preferences(self, session_id: str, preferences: Preferences) -> None:
+        """Make the session's current preferences (items and year bounds) equal
+        ``preferences`` outside a turn, e.g. after the user removed one in the UI.
+
+        Raises:
+            UnknownSessionError: No such session.
+        """
+        check_session_id(session_id)
+        now = utcnow()
+        with self._write.begin() as s:
+            row = s.get(SessionRow, session_id)
+            if row is None:
+                raise UnknownSessionError(f"no session {session_id!r}: nothing to edit")
+            last = s.scalar(select(func.max(TurnRow.index)).where(TurnRow.session_id == session_id))
+            row.year_min, row.year_max = preferences.year_min, preferences.year_max
+            row.updated_at = now
+            self._replace_preferences(s, session_id, preferences, last or 0, now)
+
+    def purge_session(self, session_id: str) -> bool:
+        """Forget a session for real: like :meth:`delete_session`, and on SQLite the freed
+        pages are zeroed (``secure_delete``) and the write-ahead log is checkpointed and
+        truncated, so the conversation's text is no longer anywhere in the database files.
+        """
+        check_session_id(session_id)
+        sqlite = self._engine.dialect.name == "sqlite"
+        deleted = 0
+        with self._write.begin() as s:
+            if sqlite:
+                s.connection().exec_driver_sql("PRAGMA secure_delete = ON")
+            for table in SESSION_CHILD_TABLES:
+                deleted += s.execute(delete(table).where(table.session_id == session_id)).rowcount
+            deleted += s.execute(delete(SessionRow).where(SessionRow.id == session_id)).rowcount
+        if sqlite:
+            raw = self._engine.raw_connection()
+            try:
+                raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                raw.close()
+        return deleted > 0

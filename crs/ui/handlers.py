@@ -2,18 +2,21 @@
 
 Each public method of :class:`ChatHandlers` is one Gradio event handler; they only call the
 chat service and the pure renderers, so they can be read (and tested) without a browser.
-The service stays the single source of truth for a conversation; the page holds only the
-session id (in the browser's localStorage) and what it currently displays.
+A turn is split in two events: ``accept``/``accept_click`` (no queue) put the user's words
+in the chat at once, then ``respond``/``respond_click`` run the turn while the chat shows
+its typing indicator. After a turn the chat is rebuilt from the stored history, so events
+that overlap (a card click while a typed message runs) can never leave it out of order.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
+from typing import Any
 
 import gradio as gr
 
 from crs.ui import render
+from crs.ui.views import ChatServiceLike, Messages, Page, PageViews, known_ids
 
 logger = logging.getLogger(__name__)
 
@@ -24,24 +27,15 @@ ERROR_REPLY = (
 )
 #: Shown when the service rejects a message without a message of its own.
 BAD_INPUT_REPLY = "I couldn't use that message. Could you rephrase it?"
+#: Shown (as a toast) when a panel action fails unexpectedly.
+ACTION_FAILED = "Sorry, that didn't work. Please try again."
+
+#: The outputs of a turn: (chat, preferences HTML, recommendations HTML, session id,
+#: textbox value, known ids, sessions HTML).
+Turn = tuple[Messages, Any, Any, str, Any, list[str], Any]
 
 
-class ChatServiceLike(Protocol):
-    """The part of :class:`crs.service.ChatService` the web UI uses."""
-
-    def new_session(self) -> str: ...
-
-    def handle_turn(self, session_id: str, text: str) -> dict[str, Any]: ...
-
-    def session_view(self, session_id: str) -> dict[str, Any] | None: ...
-
-    def movie_details(self, movie_id: str) -> dict[str, Any] | None: ...
-
-
-Messages = list[dict[str, Any]]
-
-
-class ChatHandlers:
+class ChatHandlers(PageViews):
     """Event handlers bound to one chat service.
 
     Args:
@@ -49,50 +43,47 @@ class ChatHandlers:
         input_error: The exception type(s) that mean "the caller's input was bad"; their
             message is shown to the user. Defaults to ``crs.service.InputError`` and
             ``crs.storage.InvalidSessionIdError`` (a malformed API session id).
+        default_n: The product's number of recommendations (see ``Settings``).
     """
 
     def __init__(
         self, service: ChatServiceLike, input_error: type[Exception] | tuple[type[Exception], ...] | None = None,
+        *, default_n: int = 5,
     ) -> None:
         if input_error is None:
             from crs.service import InputError
             from crs.storage import InvalidSessionIdError
 
             input_error = (InputError, InvalidSessionIdError)
-        self.service = service
+        super().__init__(service, default_n)
         self.input_error = input_error
 
     # ----------------------------------------------------------------- page events
 
-    def load(self, stored_id: str | None) -> tuple[str, Messages, str, str]:
-        """Resume the browser's stored session if the service knows it, else start one.
-
-        Returns:
-            (session id, chat messages, preferences HTML, recommendations HTML).
-        """
-        view = None
+    def load(self, stored_id: str | None, known: Any = None) -> Page:
+        """Resume the browser's stored session if the service knows it, else start one."""
         if isinstance(stored_id, str) and stored_id:
             try:
-                view = self.service.session_view(stored_id)
+                if self.service.session_view(stored_id) is not None:
+                    return self.page(stored_id, known)
             except Exception:  # a broken store must not make the page unusable
                 logger.exception("could not restore session %s; starting a new one", stored_id)
-        if view is None:
-            return self.new_conversation()[:4]
-        return (
-            stored_id,
-            render.chat_history(view.get("history")),
-            render.preferences_html(view.get("preferences")),
-            self._recommendations_html(view.get("recommendations")),
-        )
+        return self.page(self.service.new_session(), known, chat=[])
 
-    def new_conversation(self) -> tuple[str, Messages, str, str, str, str]:
-        """Start a fresh session and clear the page.
+    def new_conversation(self, session_id: str | None, known: Any, n: Any, include_seen: Any) -> tuple[Any, ...]:
+        """Start a fresh session (keeping the current settings) and clear the page.
 
         Returns:
-            (session id, chat, preferences HTML, recommendations HTML, textbox, pending).
+            The page (see :data:`crs.ui.views.Page`), then the textbox value.
         """
-        session_id = self.service.new_session()
-        return session_id, [], render.EMPTY_PREFERENCES_HTML, render.EMPTY_RECOMMENDATIONS_HTML, "", ""
+        new_id = self.service.new_session()
+        n_value, seen = _int(n, self.default_n), bool(include_seen)
+        if n_value != self.default_n or seen:
+            try:
+                self.service.update_session_settings(new_id, n_recommendations=n_value, include_seen=seen)
+            except Exception:
+                logger.exception("could not carry the settings over to session %s", new_id)
+        return (*self.page(new_id, known_ids(known, session_id), chat=[]), "")
 
     def accept(self, message: str | None, history: Messages | None) -> tuple[str, Messages, str]:
         """Show the user's message at once and clear the box (the reply comes in :meth:`respond`).
@@ -106,38 +97,115 @@ class ChatHandlers:
             chat.append(render.chat_message("user", text))
         return "", chat, text
 
-    def respond(
-        self, pending: str | None, session_id: str | None, history: Messages | None
-    ) -> tuple[Messages, Any, Any, str, Any]:
-        """Run the turn for the pending message and show the reply, preferences and picks.
+    def accept_example(self, history: Messages | None, evt: gr.SelectData) -> tuple[str, Messages, str]:
+        """A starter clicked in the empty chat: sent as if typed."""
+        value = evt.value if isinstance(evt.value, dict) else {"text": evt.value}
+        return self.accept(str(value.get("text") or ""), history)
+
+    def respond(self, pending: str | None, session_id: str | None, known: Any, history: Messages | None) -> Turn:
+        """Run the turn for the pending message; show the reply, preferences and picks.
 
         Bad input and unexpected failures become a reply in the chat; in both cases the
         message goes back into the text box so nothing the user typed is lost.
+        """
+        text = pending or ""
+        return self._turn(session_id, history, text, lambda sid: self.service.handle_turn(sid, text), known=known)
+
+    def accept_click(self, history: Messages | None, evt: gr.EventData) -> tuple[Messages, dict[str, str] | None]:
+        """A card button: show what it says in the chat at once (e.g. "Not for me: Heat (1995)").
 
         Returns:
-            (chat, preferences HTML, recommendations HTML, session id, textbox value).
+            (chat, the pending click {movie_id, kind, text} or None when it is not valid).
         """
+        data = getattr(evt, "_data", None) or {}
+        movie_id, kind = str(data.get("movie_id") or ""), str(data.get("kind") or "")
         chat = list(history or [])
-        text = pending or ""
-        if not (isinstance(session_id, str) and session_id):
-            session_id = self.service.new_session()
         try:
-            turn = self.service.handle_turn(session_id, text)
+            text = self.service.click_text(movie_id, kind)
+        except self.input_error as exc:
+            logger.warning("ignored a card click: %s", exc)
+            return chat, None
+        chat.append(render.chat_message("user", text))
+        return chat, {"movie_id": movie_id, "kind": kind, "text": text}
+
+    def respond_click(self, click: dict[str, str] | None, session_id: str | None, known: Any,
+                      history: Messages | None) -> Turn:
+        """Run the turn a card click stands for (stored as a feedback event by the service)."""
+        if not click:
+            sid = session_id if isinstance(session_id, str) and session_id else self.service.new_session()
+            return (list(history or []), gr.skip(), self.recommendations(sid), sid, gr.skip(),
+                    known_ids(known, sid), gr.skip())
+        return self._turn(session_id, history, "",
+                          lambda sid: self.service.click(sid, click["movie_id"], click["kind"]), known=known)
+
+    def _turn(self, session_id: str | None, history: Messages | None, text: str, run, known: Any = None) -> Turn:
+        sid = session_id if isinstance(session_id, str) and session_id else self.service.new_session()
+        chat = list(history or [])
+        try:
+            run(sid)
         except self.input_error as exc:
             chat.append(render.chat_message("assistant", str(exc) or BAD_INPUT_REPLY))
-            return chat, gr.skip(), gr.skip(), session_id, text if text.strip() else gr.skip()
+            return (chat, gr.skip(), self.recommendations(sid), sid, text if text.strip() else gr.skip(),
+                    known_ids(known, sid), gr.skip())
         except Exception:
-            logger.exception("chat turn failed (session %s)", session_id)
+            logger.exception("chat turn failed (session %s)", sid)
             chat.append(render.chat_message("assistant", ERROR_REPLY))
-            return chat, gr.skip(), gr.skip(), session_id, text
-        chat.append(render.chat_message("assistant", str(turn.get("reply") or "")))
-        return (
-            chat,
-            render.preferences_html(turn.get("preferences")),
-            self._recommendations_html(turn.get("recommendations")),
-            session_id,
-            gr.skip(),
-        )
+            return chat, gr.skip(), self.recommendations(sid), sid, text or gr.skip(), known_ids(known, sid), gr.skip()
+        ids, sessions = self.sessions(known_ids(known, sid), sid)
+        return (self.history(sid), self.preferences(sid), self.recommendations(sid), sid, gr.skip(), ids, sessions)
+
+    # ------------------------------------------------------------- panel actions
+
+    def remove_preference(self, session_id: str | None, evt: gr.EventData) -> str:
+        """The × of a preference chip: forget it for good; returns the panel."""
+        data = getattr(evt, "_data", None) or {}
+        sid = session_id if isinstance(session_id, str) and session_id else ""
+        try:
+            self.service.remove_preference(sid, str(data.get("slot") or ""), str(data.get("value") or ""),
+                                           str(data.get("polarity") or "") or None)
+        except self.input_error as exc:
+            gr.Warning(str(exc) or ACTION_FAILED)
+        except Exception:
+            logger.exception("could not remove a preference (session %s)", sid)
+            gr.Warning(ACTION_FAILED)
+        return self.preferences(sid) if sid else render.EMPTY_PREFERENCES_HTML
+
+    def session_action(self, session_id: str | None, known: Any, evt: gr.EventData) -> Page:
+        """Open or forget one of this browser's conversations (others' ids are ignored)."""
+        data = getattr(evt, "_data", None) or {}
+        action, target = str(data.get("action") or ""), str(data.get("session") or "")
+        current = session_id if isinstance(session_id, str) and session_id else self.service.new_session()
+        ids = known_ids(known, current)
+        if target not in ids:
+            logger.warning("ignored %s of a session this browser does not know", action or "an action")
+            return self.page(current, ids)
+        if action == "resume":
+            return self.page(target, ids)
+        if action == "delete":
+            try:
+                self.service.delete_session(target)
+            except Exception:
+                logger.exception("could not delete session %s", target)
+                gr.Warning(ACTION_FAILED)
+                return self.page(current, ids)
+            ids = [i for i in ids if i != target]
+            if target == current:
+                return self.page(self.service.new_session(), ids, chat=[])
+            return self.page(current, ids)
+        return self.page(current, ids)
+
+    def save_settings(self, session_id: str | None, n: Any, include_seen: Any) -> None:
+        """Store the settings drawer's values with the session (used from the next turn)."""
+        if not (isinstance(session_id, str) and session_id):
+            return
+        try:
+            self.service.update_session_settings(session_id, n_recommendations=_int(n, self.default_n),
+                                                 include_seen=bool(include_seen))
+        except self.input_error as exc:
+            gr.Warning(str(exc) or ACTION_FAILED)
+        except Exception:
+            logger.exception("could not save the settings of session %s", session_id)
+            gr.Warning(ACTION_FAILED)
 
     # ------------------------------------------------------------------------ API
 
@@ -156,18 +224,10 @@ class ChatHandlers:
             logger.exception("API chat turn failed (session %s)", sid)
             raise gr.Error("Internal error while answering; the server log has the details.") from exc
 
-    # -------------------------------------------------------------------- helpers
 
-    def _recommendations_html(self, recs: list[dict[str, Any]] | None) -> str:
-        """Cards for ``recs``, with each movie's plot when the service has one."""
-        plots: dict[str, str] = {}
-        for rec in recs or []:
-            movie_id = str(rec.get("id", ""))
-            try:
-                details = self.service.movie_details(movie_id) if movie_id else None
-            except Exception:  # the plot is a nicety; never fail the turn for it
-                logger.exception("movie_details(%r) failed", movie_id)
-                details = None
-            if details and details.get("plot"):
-                plots[movie_id] = str(details["plot"])
-        return render.recommendations_html(recs, plots)
+def _int(value: Any, default: int) -> int:
+    """A slider value as an int (the default for anything unusable)."""
+    try:
+        return int(round(float(value)))
+    except (TypeError, ValueError):
+        return default

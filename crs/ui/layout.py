@@ -1,4 +1,10 @@
-"""The CineCRS web page: layout and event wiring (behaviour lives in :mod:`crs.ui.handlers`)."""
+"""The CineCRS web page: layout and event wiring (behaviour lives in :mod:`crs.ui.handlers`).
+
+Layout: a header with the light/dark switch; a sidebar ("drawer") with this browser's
+conversations and the per-session settings; the chat beside the "What I know about you"
+panel and the recommendation cards. Gradio wraps the two columns on narrow screens, so
+a phone shows chat, then preferences, then cards; the sidebar folds away behind its toggle.
+"""
 
 from __future__ import annotations
 
@@ -7,31 +13,41 @@ from typing import Any
 import gradio as gr
 
 from crs.settings import Settings
-from crs.ui import render
-from crs.ui.handlers import ChatHandlers, ChatServiceLike
+from crs.ui import assets, render
+from crs.ui.handlers import ChatHandlers
+from crs.ui.views import ChatServiceLike
 
 #: localStorage key of the session id. Fixed (not random per process) so that a page
 #: reload after a server restart still finds the session in the persistent database.
 SESSION_STORAGE_KEY = "cinecrs-session"
+#: localStorage key of the ids of this browser's conversations (the sidebar lists only these).
+SESSIONS_STORAGE_KEY = "cinecrs-sessions"
 #: BrowserState "encrypts" with a key it also sends to the page, so this is no secret; the
 #: session id itself is the unguessable token. Fixed for the same reason as the key.
 SESSION_STORAGE_SECRET = "cinecrs-browser-state"
 #: One queue slot shared by UI turns and API turns: the service is not assumed thread-safe.
 TURN_CONCURRENCY_ID = "chat-turn"
 
-HEADER_HTML = (
-    '<div class="crs-header"><span class="crs-logo">CineCRS</span>'
-    '<span class="crs-tagline">Tell me what you like; I\'ll find your next movie.</span></div>'
-)
-HEADER_CSS = """
-.crs-header { display: flex; align-items: baseline; gap: 16px; padding: 6px 4px; }
-.crs-logo { font-size: 1.8em; font-weight: 800; letter-spacing: 0.02em; }
-.crs-tagline { color: var(--body-text-color-subdued); }
-"""
 CHAT_PLACEHOLDER = (
     "**Hi! I'm CineCRS.** Tell me about movies you loved (or hated), genres, actors, "
     "directors or the mood you're in, and I'll recommend something."
 )
+#: Runs in the browser before "new conversation": on a phone the sidebar covers the chat.
+CLOSE_SIDEBAR_JS = "(...args) => { window.crsCloseSidebarIfNarrow?.(); return args; }"
+#: Starters shown in the empty chat; clicking one sends it.
+EXAMPLES = (
+    "I loved Heat and Collateral, nothing too violent",
+    "Something funny from the 90s",
+    "A sci-fi movie like The Matrix",
+)
+
+
+def backend_description(settings: Settings) -> str:
+    """The configured LLM backend, in words (shown read-only in the settings drawer)."""
+    if settings.llm_backend == "template":
+        return "Templates (no language model)"
+    where = f" at {settings.llm_base_url}" if settings.llm_base_url else ""
+    return f"OpenAI-compatible: {settings.llm_model}{where}"
 
 
 def build_ui(service: ChatServiceLike, settings: Settings, handlers: ChatHandlers | None = None) -> gr.Blocks:
@@ -39,53 +55,80 @@ def build_ui(service: ChatServiceLike, settings: Settings, handlers: ChatHandler
 
     Args:
         service: The chat service every browser session talks to.
-        settings: Product settings (unused today beyond documentation; kept so that the
-            page can grow options without changing callers).
+        settings: Product settings (default number of recommendations, LLM backend).
         handlers: Pre-built handlers, e.g. with other input-error types; default: bound to ``service``.
 
     Returns:
         The Gradio app, not yet launched (see :func:`launch_ui`).
     """
-    del settings  # reserved for future page options
-    h = handlers or ChatHandlers(service)
+    h = handlers or ChatHandlers(service, default_n=settings.n_recommendations)
+    hidden: dict[str, Any] = {"api_visibility": "private"}
     with gr.Blocks(title="CineCRS", analytics_enabled=False) as demo:
         session_id = gr.BrowserState(None, storage_key=SESSION_STORAGE_KEY, secret=SESSION_STORAGE_SECRET)
+        known = gr.BrowserState([], storage_key=SESSIONS_STORAGE_KEY, secret=SESSION_STORAGE_SECRET)
         pending = gr.State("")
-        gr.HTML(HEADER_HTML, css_template=HEADER_CSS, js_on_load=None, elem_id="crs-header")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=360):
-                chatbot = gr.Chatbot(
-                    label="Conversation", elem_id="crs-chat", height=540, placeholder=CHAT_PLACEHOLDER,
-                    sanitize_html=True, allow_tags=False, feedback_options=None, buttons=["copy"],
-                )
-                with gr.Row():
-                    textbox = gr.Textbox(
-                        show_label=False, placeholder="e.g. I loved Heat and Collateral, nothing too violent",
-                        elem_id="crs-input", scale=6, lines=1, max_lines=4, autofocus=True, container=False,
-                    )
-                    send = gr.Button("Send", variant="primary", elem_id="crs-send", scale=1, min_width=80)
-                new = gr.Button("New conversation", variant="secondary", elem_id="crs-new", size="sm")
-            with gr.Column(scale=2, min_width=300):
-                gr.Markdown("### What I know about you")
-                prefs = gr.HTML(render.EMPTY_PREFERENCES_HTML, css_template=render.PANEL_CSS,
-                                js_on_load=None, elem_id="crs-prefs")
-                gr.Markdown("### Recommendations")
-                recs = gr.HTML(render.EMPTY_RECOMMENDATIONS_HTML, css_template=render.PANEL_CSS,
-                               js_on_load=None, elem_id="crs-recs")
+        pending_click = gr.State(None)
 
-        hidden: dict[str, Any] = {"api_visibility": "private"}
-        demo.load(h.load, inputs=[session_id], outputs=[session_id, chatbot, prefs, recs], **hidden)
+        with gr.Sidebar(label="Conversations and settings", open=False, width=300, elem_id="crs-sidebar"):
+            gr.Markdown("### Your conversations")
+            new = gr.Button("+ New conversation", variant="secondary", size="sm", elem_id="crs-new")
+            sessions = gr.HTML(render.EMPTY_SESSIONS_HTML, css_template=assets.PANEL_CSS,
+                               js_on_load=assets.SESSIONS_JS, elem_id="crs-sessions")
+            gr.Markdown("### Settings")
+            n_recs = gr.Slider(1, 20, value=settings.n_recommendations, step=1, label="Number of recommendations",
+                               info="Used from your next message; kept with this conversation.", elem_id="crs-n-recs")
+            include_seen = gr.Checkbox(False, label="Include movies I've already seen",
+                                       info="Movies you said you've seen may come back.", elem_id="crs-include-seen")
+            gr.Textbox(backend_description(settings), label="Language model", interactive=False,
+                       info="Chosen when the app starts (CRS_LLM_BACKEND).", elem_id="crs-backend")
+
+        gr.HTML(assets.HEADER_HTML, css_template=assets.HEADER_CSS, js_on_load=assets.HEADER_JS, elem_id="crs-header")
+        with gr.Row(equal_height=False, elem_id="crs-main"):
+            with gr.Column(scale=5, min_width=320):
+                chatbot = gr.Chatbot(
+                    label="Conversation", elem_id="crs-chat", height=560, placeholder=CHAT_PLACEHOLDER,
+                    examples=[{"text": e} for e in EXAMPLES], sanitize_html=True, allow_tags=False,
+                    feedback_options=None, buttons=["copy"],
+                )
+                with gr.Row(elem_id="crs-compose"):
+                    textbox = gr.Textbox(
+                        label="Message", show_label=False, elem_id="crs-input", scale=6, lines=1, max_lines=4,
+                        placeholder="e.g. I loved Heat and Collateral, nothing too violent (Enter sends)",
+                        autofocus=True, container=False,
+                    )
+                    send = gr.Button("Send", variant="primary", elem_id="crs-send", scale=1, min_width=72)
+            with gr.Column(scale=6, min_width=320):
+                gr.Markdown("### What I know about you")
+                prefs = gr.HTML(render.EMPTY_PREFERENCES_HTML, css_template=assets.PANEL_CSS,
+                                js_on_load=assets.PREFS_JS, elem_id="crs-prefs")
+                gr.Markdown("### Recommendations")
+                recs = gr.HTML(render.EMPTY_RECOMMENDATIONS_HTML, css_template=assets.PANEL_CSS,
+                               js_on_load=assets.CARDS_JS, elem_id="crs-recs")
+
+        page = [session_id, known, chatbot, prefs, recs, sessions, n_recs, include_seen]
+        turn = [chatbot, prefs, recs, session_id, textbox, known, sessions]
+        run_turn: dict[str, Any] = {"concurrency_id": TURN_CONCURRENCY_ID, "show_progress_on": [chatbot], **hidden}
+        demo.load(h.load, inputs=[session_id, known], outputs=page, show_progress="hidden", **hidden)
         for trigger in (textbox.submit, send.click):
             trigger(h.accept, inputs=[textbox, chatbot], outputs=[textbox, chatbot, pending],
                     queue=False, **hidden).then(
-                h.respond, inputs=[pending, session_id, chatbot],
-                outputs=[chatbot, prefs, recs, session_id, textbox],
-                concurrency_id=TURN_CONCURRENCY_ID, **hidden,
-            )
+                h.respond, inputs=[pending, session_id, known, chatbot], outputs=turn, **run_turn)
+        chatbot.example_select(h.accept_example, inputs=[chatbot], outputs=[textbox, chatbot, pending],
+                               queue=False, **hidden).then(
+            h.respond, inputs=[pending, session_id, known, chatbot], outputs=turn, **run_turn)
+        recs.click(h.accept_click, inputs=[chatbot], outputs=[chatbot, pending_click], queue=False, **hidden).then(
+            h.respond_click, inputs=[pending_click, session_id, known, chatbot], outputs=turn,
+            trigger_mode="always_last", **run_turn)
+        prefs.click(h.remove_preference, inputs=[session_id], outputs=[prefs], show_progress="hidden", **hidden)
+        sessions.click(h.session_action, inputs=[session_id, known], outputs=page, show_progress="hidden", **hidden)
         # The chat's own trash icon also starts over, so the page never shows an empty
         # chat while the service still remembers the old preferences.
         for trigger in (new.click, chatbot.clear):
-            trigger(h.new_conversation, outputs=[session_id, chatbot, prefs, recs, textbox, pending], **hidden)
+            trigger(h.new_conversation, inputs=[session_id, known, n_recs, include_seen], outputs=[*page, textbox],
+                    js=CLOSE_SIDEBAR_JS, show_progress="hidden", **hidden)
+        for control in (n_recs, include_seen):
+            control.input(h.save_settings, inputs=[session_id, n_recs, include_seen], outputs=None,
+                          trigger_mode="always_last", show_progress="hidden", **hidden)
         gr.api(h.api_chat, api_name="chat", concurrency_id=TURN_CONCURRENCY_ID,
                api_description="One chat turn. Inputs: message, session_id ('' starts a new session). "
                                "Returns the turn object (same keys as a line of `crs replay`).")
@@ -107,6 +150,7 @@ def launch_ui(demo: gr.Blocks, settings: Settings, **overrides: Any) -> tuple[An
         "server_name": settings.host,
         "server_port": settings.port,
         "theme": gr.themes.Soft(),
+        "css": assets.PAGE_CSS,
         "share": False,
         "show_error": False,
         "run_history": False,  # conversations are private; don't keep them in a run log

@@ -2,29 +2,44 @@
 
 Everything here is pure (dict in, string out) so it can be tested without a browser.
 Every piece of text that could come from a user, a dataset or an LLM is HTML-escaped
-before it reaches the page: the preferences panel and the recommendation cards are raw
-``gr.HTML``, which Gradio does not sanitise, and chat messages are escaped as well so
-that what a user typed is shown literally instead of being interpreted as markup.
+before it reaches the page: the panels are raw ``gr.HTML``, which Gradio does not
+sanitise, and chat messages are escaped as well so that what a user typed is shown
+literally instead of being interpreted as markup.
+
+The panels carry their actions as ``data-*`` attributes on real ``<button>`` elements
+(focusable, with an ``aria-label`` naming the movie or preference); the page script in
+:mod:`crs.ui.assets` turns a click into a Gradio event carrying those attributes.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
-#: (preferences key, heading) in the order the panel lists them.
-PREFERENCE_SECTIONS: tuple[tuple[str, str], ...] = (
-    ("liked_movies", "Movies you liked"),
-    ("disliked_movies", "Movies you didn't like"),
-    ("seen_movies", "Already seen"),
-    ("liked_genres", "Genres you like"),
-    ("disliked_genres", "Genres to avoid"),
-    ("liked_people", "People you like"),
-    ("disliked_people", "People to avoid"),
-    ("moods", "In the mood for"),
-    ("disliked_moods", "Not in the mood for"),
-    ("keywords", "Themes"),
+#: (section key, preference slot, polarity, heading) in the order the panel lists them.
+PREFERENCE_SECTIONS: tuple[tuple[str, str, str, str], ...] = (
+    ("liked_movies", "movie", "like", "Movies you liked"),
+    ("disliked_movies", "movie", "dislike", "Movies you didn't like"),
+    ("seen_movies", "movie", "seen", "Already seen"),
+    ("liked_genres", "genre", "like", "Genres you like"),
+    ("disliked_genres", "genre", "dislike", "Genres to avoid"),
+    ("liked_people", "person", "like", "People you like"),
+    ("disliked_people", "person", "dislike", "People to avoid"),
+    ("moods", "mood", "like", "In the mood for"),
+    ("disliked_moods", "mood", "dislike", "Not in the mood for"),
+    ("keywords", "keyword", "like", "Themes"),
+    ("disliked_keywords", "keyword", "dislike", "Themes to avoid"),
+)
+
+#: The card buttons: (action sent to the service, visible text, aria-label template).
+CARD_ACTIONS: tuple[tuple[str, str, str], ...] = (
+    ("like", "👍 Like", "Like {title}"),
+    ("reject", "👎 Not for me", "Not for me: {title}"),
+    ("seen", "👁 Seen it", "I have seen {title}"),
+    ("more_like_this", "More like this", "More movies like {title}"),
+    ("why", "Why?", "Why {title}?"),
 )
 
 EMPTY_PREFERENCES_HTML = (
@@ -35,24 +50,9 @@ EMPTY_RECOMMENDATIONS_HTML = (
     '<p class="crs-empty">No recommendations yet. They appear here once I know a bit '
     "about your taste.</p>"
 )
-
-#: Scoped styles for the two HTML panels (passed as ``css_template``).
-PANEL_CSS = """
-.crs-empty { color: var(--body-text-color-subdued); font-style: italic; margin: 0; }
-.crs-prefs dt { font-weight: 600; margin-top: 0.4em; }
-.crs-prefs dd { margin: 0 0 0 0.2em; }
-.crs-chip { display: inline-block; padding: 1px 8px; margin: 2px 3px 2px 0;
-            border-radius: 999px; background: var(--background-fill-secondary);
-            border: 1px solid var(--border-color-primary); font-size: 0.9em; }
-.crs-cards { display: flex; flex-direction: column; gap: 8px; }
-.crs-card { border: 1px solid var(--border-color-primary); border-radius: 8px;
-            padding: 8px 12px; background: var(--background-fill-primary); }
-.crs-card-title { font-weight: 700; font-size: 1.05em; }
-.crs-card-year { font-weight: 400; color: var(--body-text-color-subdued); }
-.crs-card-meta { font-size: 0.9em; color: var(--body-text-color-subdued); }
-.crs-card-reason { margin-top: 4px; font-style: italic; }
-.crs-card details { margin-top: 4px; font-size: 0.9em; }
-"""
+EMPTY_SESSIONS_HTML = '<p class="crs-empty">Your past conversations will be listed here.</p>'
+PLOT_CHARS = 160
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
 
 def _text(value: Any) -> str:
@@ -82,51 +82,151 @@ def year_range_text(year_min: int | None, year_max: int | None) -> str:
     return ""
 
 
-def preferences_html(preferences: Mapping[str, Any] | None) -> str:
-    """The "What I know about you" panel: one labelled row of chips per non-empty slot."""
-    prefs = preferences or {}
+def one_line(plot: str | None, limit: int = PLOT_CHARS) -> str:
+    """The plot's first sentence, cut at a word boundary to at most ``limit`` characters."""
+    text = " ".join((plot or "").split())
+    if not text:
+        return ""
+    first = _SENTENCE_END.split(text, maxsplit=1)[0]
+    if len(first) <= limit:
+        return first
+    cut = first[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:-")
+    return cut + "…"
+
+
+# ----------------------------------------------------------------------- preferences
+
+
+def _chip(label: str, slot: str, value: str, polarity: str, heading: str) -> str:
+    """One preference with its one-click remove button."""
+    return (
+        f'<li class="crs-chip"><span class="crs-chip-label">{_text(label)}</span>'
+        f'<button type="button" class="crs-chip-x" data-remove="1" data-slot="{_text(slot)}" '
+        f'data-value="{_text(value)}" data-polarity="{_text(polarity)}" '
+        f'aria-label="Forget {_text(label)} ({_text(heading.lower())})" title="Forget this">×</button></li>'
+    )
+
+
+def preferences_html(view: Mapping[str, Any] | None) -> str:
+    """The "What I know about you" panel from ``ChatService.preference_items``: one
+    labelled group per non-empty section, each item removable with one click."""
+    view = view or {}
+    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for item in view.get("items") or []:
+        groups.setdefault((str(item.get("slot")), str(item.get("polarity"))), []).append(item)
     rows: list[str] = []
-    for key, heading in PREFERENCE_SECTIONS:
-        values = _as_list(prefs.get(key))
-        if values:
-            chips = "".join(f'<span class="crs-chip">{_text(v)}</span>' for v in values)
-            rows.append(f'<dt>{escape(heading)}</dt><dd data-slot="{escape(key)}">{chips}</dd>')
-    years = year_range_text(prefs.get("year_min"), prefs.get("year_max"))
+    for key, slot, polarity, heading in PREFERENCE_SECTIONS:
+        items = groups.pop((slot, polarity), [])
+        if items:
+            chips = "".join(_chip(str(i.get("label") or i.get("value")), slot, str(i.get("value")), polarity, heading)
+                            for i in items)
+            rows.append(f'<dt>{escape(heading)}</dt><dd data-slot="{key}"><ul class="crs-chips">{chips}</ul></dd>')
+    for (slot, polarity), items in groups.items():  # any combination the table doesn't name
+        heading = f"{slot} ({polarity})"
+        chips = "".join(_chip(str(i.get("label") or i.get("value")), slot, str(i.get("value")), polarity, heading)
+                        for i in items)
+        rows.append(f'<dt>{_text(heading)}</dt><dd data-slot="other"><ul class="crs-chips">{chips}</ul></dd>')
+    years = year_range_text(view.get("year_min"), view.get("year_max"))
     if years:
-        rows.append(f'<dt>Years</dt><dd data-slot="years"><span class="crs-chip">{_text(years)}</span></dd>')
+        chip = _chip(years, "years", "", "", "years")
+        rows.append(f'<dt>Years</dt><dd data-slot="years"><ul class="crs-chips">{chip}</ul></dd>')
     if not rows:
         return EMPTY_PREFERENCES_HTML
     return '<dl class="crs-prefs">' + "".join(rows) + "</dl>"
 
 
+# --------------------------------------------------------------------- recommendations
+
+
 def recommendation_card(rec: Mapping[str, Any], plot: str = "") -> str:
-    """One recommendation as a card: title (year), genres, director, cast, reason, plot."""
+    """One recommendation as a card: title (year), genres, director, top cast, a one-line
+    plot, the reason it was picked, and the five feedback buttons."""
     title = _text(rec.get("title") or "Untitled")
+    display = f"{rec.get('title') or 'Untitled'} ({rec['year']})" if rec.get("year") else str(rec.get("title") or "Untitled")
     year = f' <span class="crs-card-year">({_text(rec["year"])})</span>' if rec.get("year") else ""
-    lines = [f'<div class="crs-card-title">{title}{year}</div>']
+    lines = [f'<h4 class="crs-card-title">{title}{year}</h4>']
     genres = _as_list(rec.get("genres"))
     if genres:
-        lines.append(f'<div class="crs-card-meta">{_text(", ".join(genres))}</div>')
+        tags = "".join(f'<li class="crs-tag">{_text(g)}</li>' for g in genres[:4])
+        lines.append(f'<ul class="crs-tags" aria-label="Genres">{tags}</ul>')
+    people = []
     directors = _as_list(rec.get("directors"))
     if directors:
-        lines.append(f'<div class="crs-card-meta">Directed by {_text(", ".join(directors[:2]))}</div>')
+        people.append(f"Directed by {_text(', '.join(directors[:2]))}")
     cast = _as_list(rec.get("cast"))
     if cast:
-        lines.append(f'<div class="crs-card-meta">Starring {_text(", ".join(cast[:4]))}</div>')
+        people.append(f"Starring {_text(', '.join(cast[:3]))}")
+    if people:
+        lines.append(f'<p class="crs-card-meta">{" · ".join(people)}</p>')
+    short = one_line(plot)
+    if short:
+        lines.append(f'<p class="crs-card-plot" title="{_text(plot)}">{_text(short)}</p>')
     if rec.get("reason"):
-        lines.append(f'<div class="crs-card-reason">{_text(rec["reason"])}</div>')
-    if plot:
-        lines.append(f"<details><summary>Plot</summary>{_text(plot)}</details>")
-    return f'<div class="crs-card" data-movie-id="{_text(rec.get("id", ""))}">' + "".join(lines) + "</div>"
+        lines.append(f'<p class="crs-card-reason">{_text(rec["reason"])}</p>')
+    movie_id = _text(rec.get("id", ""))
+    buttons = "".join(
+        f'<button type="button" class="crs-act crs-act-{action}" data-action="{action}" data-movie="{movie_id}" '
+        f'aria-label="{_text(aria.format(title=display))}">{text}</button>'
+        for action, text, aria in CARD_ACTIONS
+    )
+    lines.append(f'<div class="crs-card-actions" role="group" aria-label="Feedback on {_text(display)}">{buttons}</div>')
+    return (f'<article class="crs-card" data-movie-id="{movie_id}" aria-label="{_text(display)}">'
+            + "".join(lines) + "</article>")
 
 
-def recommendations_html(recs: Sequence[Mapping[str, Any]] | None, plots: Mapping[str, str] | None = None) -> str:
-    """The "Recommendations" panel: the current list as cards, or a hint when empty."""
+def recommendations_html(recs: Sequence[Mapping[str, Any]] | None, plots: Mapping[str, str] | None = None,
+                         revision: int | str = "") -> str:
+    """The "Recommendations" panel: the current list as cards, or a hint when empty.
+
+    ``revision`` changes on every turn so the page re-renders (and re-enables the
+    buttons) even when the list itself did not change, e.g. after "why?".
+    """
     if not recs:
-        return EMPTY_RECOMMENDATIONS_HTML
+        return EMPTY_RECOMMENDATIONS_HTML.replace("<p ", f'<p data-rev="{_text(revision)}" ', 1)
     plots = plots or {}
     cards = [recommendation_card(r, plots.get(str(r.get("id", "")), "")) for r in recs]
-    return '<div class="crs-cards">' + "".join(cards) + "</div>"
+    return f'<div class="crs-cards" data-rev="{_text(revision)}">' + "".join(cards) + "</div>"
+
+
+# ------------------------------------------------------------------------- sessions
+
+
+def sessions_html(sessions: Sequence[Mapping[str, Any]] | None, current: str | None = None) -> str:
+    """This browser's conversations (newest first): open one, or forget it for good.
+
+    Dates are written in UTC here; the page script rewrites each ``<time>`` in the
+    reader's own time zone.
+    """
+    rows = []
+    for s in sessions or []:
+        if not s.get("turns") and s.get("id") != current:
+            continue  # an empty "new conversation" nobody typed into
+        sid = _text(s.get("id", ""))
+        title = _text(s.get("title") or "New conversation")
+        when = str(s.get("updated_at") or s.get("created_at") or "")
+        stamp = when[:16].replace("T", " ") + " UTC" if when else ""
+        turns = int(s.get("turns") or 0)
+        count = f"{turns} message{'s' if turns != 1 else ''}"
+        is_current = s.get("id") == current
+        current_attr = ' aria-current="true"' if is_current else ""
+        rows.append(
+            f'<li class="crs-session{" crs-current" if is_current else ""}">'
+            f'<button type="button" class="crs-session-open" data-session-action="resume" data-session="{sid}"'
+            f'{current_attr} aria-label="Open conversation: {title}">'
+            f'<span class="crs-session-title">{title}</span>'
+            f'<span class="crs-session-meta"><time datetime="{_text(when)}">{_text(stamp)}</time> · {count}</span>'
+            f"</button>"
+            f'<button type="button" class="crs-session-delete" data-session-action="delete" data-session="{sid}" '
+            f'data-confirm="Forget the conversation &quot;{title}&quot;? It is deleted for good." '
+            f'aria-label="Forget conversation: {title} (deletes it for good)" title="Forget (delete for good)">🗑</button>'
+            f"</li>"
+        )
+    if not rows:
+        return EMPTY_SESSIONS_HTML
+    return '<ul class="crs-sessions">' + "".join(rows) + "</ul>"
+
+
+# ----------------------------------------------------------------------------- chat
 
 
 def chat_message(role: str, text: str) -> dict[str, str]:

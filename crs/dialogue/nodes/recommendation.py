@@ -7,7 +7,7 @@ from typing import Any
 from crs.dialogue.deps import DialogueDeps
 from crs.dialogue.render import rec_dict, summarize
 from crs.dialogue.state import Phase
-from crs.preferences import Preferences
+from crs.preferences import Polarity, Preferences
 from crs.recommender.types import RecQuery
 
 
@@ -16,12 +16,13 @@ def make_recommendation(deps: DialogueDeps):
         seed = f"{state['session_id']}|{state['turn']}"
         prefs = Preferences.model_validate(state.get("preferences") or {})
         shown = list(state.get("shown") or [])
+        options = state.get("options") or {}
         query = RecQuery(
-            preferences=prefs,
+            preferences=_without_seen(prefs) if options.get("include_seen") else prefs,
             text=" ".join(prefs.moods),
             exclude=frozenset(shown) | frozenset(state.get("excluded") or []),
             mentioned=tuple(prefs.liked_movies),
-            k=deps.n_recommendations,
+            k=int(options.get("n_recommendations") or deps.n_recommendations),
         )
         result = deps.recommender.recommend(query)
         summary = summarize(prefs)
@@ -50,3 +51,9 @@ def make_recommendation(deps: DialogueDeps):
         }
 
     return recommendation
+
+
+def _without_seen(prefs: Preferences) -> Preferences:
+    """The preferences minus "already seen" movies, so those may be picked again (the
+    per-session include-seen option); a movie shown in this session still never repeats."""
+    return prefs.model_copy(update={"items": [i for i in prefs.items if i.polarity != Polarity.SEEN]})

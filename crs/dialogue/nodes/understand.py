@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from crs.catalog.normalize import norm_words
@@ -34,9 +35,12 @@ def make_understand(deps: DialogueDeps):
                 preface.append(deps.prompts.reply("clarify_resolved", f"{state['session_id']}|{turn}",
                                                   title=movie.display if movie else choice))
                 resolved_pending = True
+                nlu = _without_answer(nlu, movie, pending["candidates"])
             else:
                 excluded.extend(pending["candidates"])
             pending = None
+        if nlu.has(Intent.CHANGE_MIND):
+            _replace_likes(prefs, nlu)
         for item in nlu.items:
             prefs.add(item)
         if nlu.year_min is not None:
@@ -89,8 +93,32 @@ def _act(nlu: NLUResult, prefs: Preferences, ambiguous: bool, resolved: bool) ->
         "ask": nlu.has(Intent.ASK_REC),
         "greet": nlu.has(Intent.GREET),
         "goodbye": nlu.has(Intent.GOODBYE),
-        "can_recommend": prefs.has_positive(),
+        # Something to go on: a like, or only constraints when the user asks outright
+        # ("anything but horror", "something from the 90s").
+        "can_recommend": prefs.has_positive() or (not prefs.is_empty() and (nlu.has(Intent.ASK_REC) or nlu.has(Intent.MORE))),
     }
+
+
+def _replace_likes(prefs: Preferences, nlu: NLUResult) -> None:
+    """"Sci-fi instead", "on second thought, a comedy": the new genres (or people) replace
+    the ones liked before rather than adding to them."""
+    for slot in (Slot.GENRE, Slot.PERSON):
+        if any(i.slot == slot and i.polarity == Polarity.LIKE for i in nlu.items):
+            prefs.items = [i for i in prefs.items if not (i.slot == slot and i.polarity == Polarity.LIKE)]
+
+
+def _without_answer(nlu: NLUResult, movie, candidates: list[str]) -> NLUResult:
+    """Drop what only identified the movie in a clarification answer ("the 1984 one",
+    "the one by Paul Verhoeven"): its year is no year bound, its people no new likes."""
+    if movie is None:
+        return nlu
+    credited = {p.lower() for p in (*movie.directors, *movie.cast, *movie.writers)}
+    nlu.items = [i for i in nlu.items
+                 if not (i.slot == Slot.PERSON and i.value.lower() in credited)
+                 and not (i.slot == Slot.MOVIE and i.value in candidates)]
+    if movie.year is not None and movie.year in nlu.years_mentioned:
+        nlu.year_min = nlu.year_max = None
+    return nlu
 
 
 def resolve_clarification(pending: dict[str, Any], nlu: NLUResult, text: str, deps: DialogueDeps) -> str | None:
@@ -107,7 +135,8 @@ def resolve_clarification(pending: dict[str, Any], nlu: NLUResult, text: str, de
             return movies[ref].id
         if ref == -2:
             return movies[-1].id
-    words = f" {norm_words(text)} "
+    answer = re.sub(r"(?<=[^\W_])['\u2019]s\b", "", text)  # "John Carpenter's" names him too
+    words = f" {norm_words(answer)} "
     for movie in movies:
         for person in (*movie.directors[:2], *movie.cast[:3]):
             last = norm_words(person).split()[-1:] or [""]
