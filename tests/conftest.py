@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import os
+from crs.settings import apply_offline_env
 
-for _key, _value in {
-    "GRADIO_ANALYTICS_ENABLED": "False",
-    "HF_HUB_OFFLINE": "1",
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-    "ANONYMIZED_TELEMETRY": "False",
-    "LANGSMITH_TRACING": "false",
-    "TOKENIZERS_PARALLELISM": "false",
-}.items():
-    os.environ.setdefault(_key, _value)
+apply_offline_env()
 
 import shutil  # noqa: E402
 from pathlib import Path  # noqa: E402
