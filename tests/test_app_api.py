@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -100,25 +101,29 @@ def test_fresh_sessions_are_distinct(client: Client) -> None:
 
 def test_handlers_restore_a_known_session_and_replace_an_unknown_one(live_app: LiveApp) -> None:  # noqa: F811
     h = ChatHandlers(live_app.service)
-    session = live_app.service.new_session()
+    session, earlier = live_app.service.new_session(), live_app.service.new_session()
+    live_app.service.handle_turn(earlier, "hi")
     _, chat, _ = h.accept("hello", [])
-    chat, _, _, sid, _ = h.respond("hello", session, chat)
+    chat, _, _, sid, _, known, sessions = h.respond("hello", session, [earlier, "long-gone"], chat)
     assert sid == session and [m["role"] for m in chat] == ["user", "assistant"]
+    assert known == [session, earlier]  # the current conversation joins the list; deleted ones leave it
+    assert f'data-session="{earlier}"' in sessions and 'aria-current="true"' in sessions
 
-    restored_id, restored_chat, _, _ = h.load(session)
-    assert restored_id == session
+    restored_id, ids, restored_chat, *_ = h.load(session, [session])
+    assert restored_id == session and ids == [session]
     assert [m["content"] for m in restored_chat] == [m["content"] for m in chat]
 
-    new_id, new_chat, prefs, recs = h.load("no-such-session-" + uuid.uuid4().hex)
+    new_id, _, new_chat, prefs, recs, sessions, n, seen = h.load("no-such-session-" + uuid.uuid4().hex, [])
     assert new_id != session and new_chat == []
-    assert prefs == render.EMPTY_PREFERENCES_HTML and recs == render.EMPTY_RECOMMENDATIONS_HTML
+    assert prefs == render.EMPTY_PREFERENCES_HTML and "crs-card" not in recs
+    assert sessions == render.EMPTY_SESSIONS_HTML and (n, seen) == (live_app.settings.n_recommendations, False)
 
 
 def test_bad_input_becomes_a_chat_message(live_app: LiveApp) -> None:  # noqa: F811
     h = ChatHandlers(live_app.service)
     box, chat, pending = h.accept("", [{"role": "user", "content": "earlier"}])
     assert box == "" and chat == [{"role": "user", "content": "earlier"}]  # nothing lost, no empty bubble
-    chat, *_ = h.respond(pending, live_app.service.new_session(), chat)
+    chat, *_ = h.respond(pending, live_app.service.new_session(), [], chat)
     assert chat[0]["content"] == "earlier"
     assert chat[-1]["role"] == "assistant" and chat[-1]["content"].strip()
 
@@ -132,7 +137,7 @@ def test_unexpected_failure_is_logged_and_answered_politely(
     h = ChatHandlers(live_app.service)
     monkeypatch.setattr(live_app.service, "handle_turn", broken)
     with caplog.at_level(logging.ERROR, logger="crs.ui.handlers"):
-        chat, _, _, _, box = h.respond("I loved Heat", live_app.service.new_session(), [])
+        chat, _, _, _, box, _, _ = h.respond("I loved Heat", live_app.service.new_session(), [], [])
         with pytest.raises(Exception) as info:
             h.api_chat("I loved Heat", "")
     assert chat[-1] == {"role": "assistant", "content": ERROR_REPLY}
@@ -141,16 +146,55 @@ def test_unexpected_failure_is_logged_and_answered_politely(
     assert "database on fire" in caplog.text
 
 
+def test_card_click_handlers_show_the_click_then_run_it(live_app: LiveApp, small_movies) -> None:  # noqa: F811
+    import gradio as gr
+
+    h = ChatHandlers(live_app.service)
+    session = live_app.service.new_session()
+    (first, first_year) = small_movies[0]
+    chat, _, recs = h.respond(f"I loved {first} ({first_year})", session, [], [])[:3]
+    shown = live_app.service.current_recommendations(session)
+    assert shown and all(f'data-movie-id="{r["id"]}"' in recs for r in shown)
+    target = shown[0]
+
+    chat, click = h.accept_click(chat, gr.EventData(None, {"movie_id": target["id"], "kind": "reject"}))
+    assert chat[-1]["role"] == "user" and chat[-1]["content"].startswith("Not for me") and click["kind"] == "reject"
+    chat, prefs, recs, *_ = h.respond_click(click, session, [session], chat)
+    assert chat[-1]["role"] == "assistant" and f'data-movie-id="{target["id"]}"' not in recs
+    assert "crs-card" in recs and "data-slot=\"disliked_movies\"" in prefs
+    assert [e["kind"] for e in live_app.service.repo.feedback(session)] == ["reject"]
+
+    same, nothing = h.accept_click(chat, gr.EventData(None, {"movie_id": "no-such-movie", "kind": "reject"}))
+    assert same == chat and nothing is None  # a forged click changes nothing
+
+
+def test_session_actions_only_touch_this_browsers_sessions(live_app: LiveApp) -> None:  # noqa: F811
+    import gradio as gr
+
+    h = ChatHandlers(live_app.service)
+    mine, other = live_app.service.new_session(), live_app.service.new_session()
+    for sid in (mine, other):
+        h.respond("hello there", sid, [], [])
+    page = h.session_action(mine, [mine], gr.EventData(None, {"action": "delete", "session": other}))
+    assert page[0] == mine and live_app.service.session_view(other) is not None  # not this browser's: ignored
+    page = h.session_action(mine, [mine], gr.EventData(None, {"action": "delete", "session": mine}))
+    assert page[0] != mine and page[2] == [] and live_app.service.session_view(mine) is None
+
+
 # ------------------------------------------------------------------ the renderers
 
 
 def test_renderers_escape_everything() -> None:
     rec = {"id": '"><script>', "title": XSS, "year": 1995, "genres": ["<b>crime</b>"],
            "directors": ["<i>Mann</i>"], "cast": ["A & B"], "score": 1.0, "reason": XSS}
-    prefs = {"liked_movies": [XSS], "moods": ["<u>calm</u>"], "year_min": 1990, "year_max": 1999}
-    html = render.recommendations_html([rec], {'"><script>': XSS}) + render.preferences_html(prefs)
+    prefs = {"items": [{"slot": "movie", "value": '"><script>', "polarity": "like", "label": XSS},
+                       {"slot": "mood", "value": "<u>calm</u>", "polarity": "like", "label": "<u>calm</u>"}],
+             "year_min": 1990, "year_max": 1999}
+    sessions = [{"id": "s1", "title": XSS, "updated_at": "2026-01-02T03:04:05+00:00", "turns": 2}]
+    html = (render.recommendations_html([rec], {'"><script>': XSS}) + render.preferences_html(prefs)
+            + render.sessions_html(sessions, "s1"))
     assert "<script" not in html and "<img" not in html and "<b>" not in html and "<i>" not in html
-    assert "&lt;script&gt;" in html and "A &amp; B" in html and "1990–1999" in html
+    assert "<u>" not in html and "&lt;script&gt;" in html and "A &amp; B" in html and "1990–1999" in html
     message = render.chat_message("user", XSS)
     assert "<script" not in message["content"] and "&lt;script&gt;" in message["content"]
 
@@ -159,13 +203,25 @@ def test_renderers_show_what_they_are_given() -> None:
     rec = {"id": "1", "title": "Heat", "year": 1995, "genres": ["crime", "thriller"],
            "directors": ["Michael Mann"], "cast": ["Al Pacino", "Robert De Niro"], "score": 0.9,
            "reason": "Because you liked Collateral"}
-    card = render.recommendations_html([rec])
-    for text in ("Heat", "(1995)", "crime, thriller", "Michael Mann", "Al Pacino", "Because you liked Collateral"):
+    plot = "A group of robbers plan a heist. A detective hunts them."
+    card = render.recommendations_html([rec], {"1": plot})
+    for text in ("Heat", "(1995)", "crime", "thriller", "Michael Mann", "Al Pacino", "Because you liked Collateral",
+                 "A group of robbers plan a heist.", 'aria-label="Not for me: Heat (1995)"'):
         assert text in card
-    assert render.recommendations_html([]) == render.EMPTY_RECOMMENDATIONS_HTML
-    assert render.preferences_html({"liked_movies": [], "year_min": None}) == render.EMPTY_PREFERENCES_HTML
-    panel = render.preferences_html({"disliked_genres": ["horror"], "year_max": 2000})
+    assert re.search(r'class="crs-card-plot" title="[^"]*">([^<]*)<', card).group(1) == "A group of robbers plan a heist."
+    for action, *_ in render.CARD_ACTIONS:
+        assert f'data-action="{action}"' in card
+    assert render.recommendations_html([]).startswith(render.EMPTY_RECOMMENDATIONS_HTML[:20])
+    assert render.preferences_html({"items": [], "year_min": None}) == render.EMPTY_PREFERENCES_HTML
+    panel = render.preferences_html({"items": [{"slot": "genre", "value": "horror", "polarity": "dislike",
+                                                "label": "horror"}], "year_max": 2000})
     assert "Genres to avoid" in panel and "horror" in panel and "up to 2000" in panel
+    assert 'data-slot="genre" data-value="horror" data-polarity="dislike"' in panel and 'data-slot="years"' in panel
+    listed = render.sessions_html([{"id": "a", "title": "Heat talk", "updated_at": "2026-01-02T03:04:05+00:00",
+                                    "turns": 3}, {"id": "b", "title": None, "turns": 0}], current="a")
+    assert "Heat talk" in listed and "3 messages" in listed and 'aria-current="true"' in listed
+    assert 'data-session="b"' not in listed  # an empty conversation that isn't open is not listed
+    assert render.one_line("x" * 400).endswith("…") and len(render.one_line("word " * 100)) <= render.PLOT_CHARS
     history = render.chat_history([{"role": "user", "content": "a"}, {"role": "system", "content": "x"},
                                    {"role": "assistant", "content": "b"}])
     assert history == [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]

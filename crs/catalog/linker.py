@@ -215,8 +215,12 @@ class TitleLinker:
             if not capitalised:
                 return False
             at_sentence_start = i == 0 or re.search(r"[.!?]\s*$", text[: span[0].start]) is not None
-            if at_sentence_start and len(span) == 1 and words[0] in self.starters:
-                return False
+            if at_sentence_start and len(span) == 1:
+                # Capitals say nothing there: "Nothing before 1980" is no film "Nothing".
+                known = max((m.popularity for i in self.keys.get(key) or self.alias_keys.get(key, [])
+                             if (m := self.index.get(i)) is not None), default=0)
+                if words[0] in self.starters or known < 1:
+                    return False
         return True
 
     @staticmethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _YEAR_RE = re.compile(r"^(.*?)\s*\((\d{4})(?:[-–]\d{0,4})?\)\s*$")
 _ARTICLE_RE = re.compile(r"^(.*), (the|a|an)$")
@@ -37,6 +38,7 @@ def fix_article(title: str) -> str:
     return title.strip()
 
 
+@lru_cache(maxsize=262_144)
 def norm_title(title: str) -> str:
     """The matching key of a title (no year): "The Matrix" -> "thematrix"."""
     t = ascii_fold(title).lower().strip()

@@ -109,7 +109,7 @@ class MovieStore:
         store_dir = Path(store_dir)
         manifest = files.read_manifest(store_dir)
         if manifest is None:
-            raise CorpusMissingError(store_dir, "no manifest.json" if store_dir.is_dir() else "")
+            raise CorpusMissingError(store_dir, "no readable manifest.json" if store_dir.is_dir() else "")
         if manifest.get("format") != files.FORMAT_VERSION:
             raise CorpusMissingError(store_dir, f"store format {manifest.get('format')} is outdated")
         model = getattr(embedder, "model_id", manifest.get("model"))

@@ -3,6 +3,8 @@
     crs evaluate --dataset redial|opendialkg --file PATH [--protocol all|dedup]
                  [--k 1,10,50] [--out report.json] [--data-dir DIR] [--variants a,b]
     crs train retriever [--data-dir DIR] [--out FILE]
+    crs train rl [--backend template|openai] [--samples N] [--epochs E] [--out FILE]
+    crs bench [--store-dir DIR] [--states N] [--eval/--no-eval] [--train] [--out FILE]
 """
 
 from __future__ import annotations
@@ -182,9 +184,51 @@ def train_rl(
                f"use it with --model {path} or CRS_RETRIEVER_MODEL={path.name}")
 
 
+def bench(
+    store_dir: Path | None = typer.Option(None, "--store-dir", help="The movie store to benchmark (default: settings / CRS_STORE_DIR)."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="The shared data folder (default: settings / CRS_DATA_DIR)."),
+    artifacts_dir: Path | None = typer.Option(None, "--artifacts-dir", help="Where the collaborative artefact is (default: settings)."),
+    dialogues_file: Path | None = typer.Option(None, "--dialogues-file", help="ReDial dialogues replayed into preference states (default: DATA_DIR/redial/valid_dialogues.jsonl)."),
+    max_dialogues: int = typer.Option(200, "--max-dialogues", help="Dialogues replayed for preference states."),
+    states: int = typer.Option(400, "--states", help="Recommendation turns timed."),
+    warmup: int = typer.Option(5, "--warmup", help="Untimed calls first."),
+    evaluation: bool = typer.Option(True, "--eval/--no-eval", help="Also measure evaluation throughput (ReDial hybrid, dedup)."),
+    eval_file: Path | None = typer.Option(None, "--eval-file", help="Dialogue file for the throughput (default: the dialogues file)."),
+    eval_dialogues: int | None = typer.Option(None, "--eval-dialogues", help="Use only the first N dialogues of it."),
+    model: Path | None = typer.Option(None, "--model", help="Collaborative artefact for the evaluation (default: the settings' one)."),
+    train: bool = typer.Option(False, "--train", help="Also time training the retriever (minutes; nothing is saved)."),
+    out: Path = typer.Option(Path("reports/bench.json"), "--out", help="JSON report path."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+) -> None:
+    """Measure recommendation latency (both stages, no LLM) with the app's components,
+    evaluation throughput, optionally training time, and peak memory; print and write JSON."""
+    import json
+    import sys
+
+    from crs.bench import BenchOptions, format_bench, run_bench
+    from crs.settings import load_settings
+
+    try:
+        settings = load_settings(store_dir=store_dir, data_dir=data_dir, artifacts_dir=artifacts_dir)
+        dialogues = dialogues_file or Path(settings.data_dir) / "redial" / "valid_dialogues.jsonl"
+        if not dialogues.exists():
+            raise FileNotFoundError(f"dialogue file not found: {dialogues} (set --dialogues-file or --data-dir)")
+        options = BenchOptions(dialogues, max_dialogues, states, warmup, (eval_file or dialogues) if evaluation else None,
+                               eval_dialogues, model, train, {"command": shlex.join(["crs", "bench", *sys.argv[2:]])})
+        doc = run_bench(settings, options, lambda m: typer.echo(m, err=True), progress)
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+        return
+    typer.echo(format_bench(doc))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``evaluate`` and the ``train`` group to the main CLI."""
     app.command("evaluate")(evaluate)
+    app.command("bench")(bench)
     train_app = typer.Typer(help="Train recommender artefacts.", no_args_is_help=True)
     train_app.command("retriever")(train_retriever)
     train_app.command("rl")(train_rl)

@@ -94,20 +94,25 @@ def build_rankers(dataset: Dataset, names: Sequence[str], settings: Settings, ca
                   echo: Echo, progress: bool = True, model_path: Path | None = None,
                   llm: LLMOptions | None = None) -> tuple[dict[str, Ranker], dict[str, object]]:
     """Build the named rankers (in that order). Returns (rankers, provenance info for the report)."""
+    llm = llm or LLMOptions()
+    backend = None
+    if "hybrid+llm" in names:  # a misconfigured backend fails before minutes of model loading
+        from crs.llm import make_backend
+
+        backend = llm.backend if llm.backend is not None else make_backend(settings)
     stage1 = list(dict.fromkeys("hybrid" if n == "hybrid+llm" else n for n in names))
     rankers, info = _build_stage1(dataset, stage1, settings, catalogue, echo, progress, model_path)
-    if "hybrid+llm" in names:
-        rankers["hybrid+llm"] = _llm_ranker(dataset, rankers["hybrid"], settings, catalogue, llm or LLMOptions())
+    if backend is not None:
+        rankers["hybrid+llm"] = _llm_ranker(dataset, rankers["hybrid"], settings, catalogue, llm, backend)
     return {n: rankers[n] for n in names}, info
 
 
-def _llm_ranker(dataset: Dataset, base: Ranker, settings: Settings, catalogue: Catalogue, llm: LLMOptions) -> Ranker:
+def _llm_ranker(dataset: Dataset, base: Ranker, settings: Settings, catalogue: Catalogue, llm: LLMOptions,
+                backend: object) -> Ranker:
     from crs.evaluation.llm_variant import LLMRefinedRanker, catalogue_descriptions
-    from crs.llm import make_backend
     from crs.prompts import PromptLibrary
     from crs.recommender.grounded import GroundedRanker, RankingCache
 
-    backend = llm.backend if llm.backend is not None else make_backend(settings)
     label = getattr(backend, "name", type(backend).__name__)
     model_name = settings.llm_model if label != "template" else ""
     grounded = GroundedRanker(backend, PromptLibrary(settings.prompts_dir).text("rerank_system.txt"),

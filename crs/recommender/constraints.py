@@ -53,10 +53,11 @@ class Constraints:
         key = norm_title(movie.title)
         if movie.id in self.exclude_ids or key in self.exclude_titles:
             return False
-        genres, people = set(movie.genres), {p.lower() for p in (*movie.directors, *movie.cast, *movie.writers)}
         if self.title_facts and key in self.title_facts:
-            genres |= self.title_facts[key][0]
-            people |= self.title_facts[key][1]
+            genres, people = self.title_facts[key]  # this movie's facts and its namesakes'
+        else:
+            genres = set(movie.genres)
+            people = {p.lower() for p in (*movie.directors, *movie.cast, *movie.writers)}
         if self.disliked_genres and any(d in g for d in self.disliked_genres for g in genres):
             return False
         if self.disliked_people and people & self.disliked_people:

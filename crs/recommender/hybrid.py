@@ -96,8 +96,9 @@ class HybridRetriever:
         prefs = query.preferences
         rules = Constraints.from_query(query, index, self._title_facts)
         liked = [i for i in prefs.liked_movies if i in index]
+        recency = liked_recency(prefs, liked)
         semantic = self._semantic(query, liked)
-        collab = self._collab(query, liked)
+        collab = self._collab(query, recency)
         pool: dict[str, None] = dict.fromkeys(semantic)
         pool.update(dict.fromkeys(sorted(collab, key=collab.get, reverse=True)[: self.pool_size]))
         for person in current_asks(prefs)[1]:
@@ -106,10 +107,11 @@ class HybridRetriever:
             pool.update(dict.fromkeys(self._by_genre.get(genre, [])[: self.pool_size]))
         pool.update(dict.fromkeys(self._popular[: self.pool_size]))
         max_collab = max(collab.values(), default=0.0) or 1.0
-        taste = {g for i in liked for g in index.by_id[i].genres}
+        taste = {g for i, w in recency.items() if w == 1.0 for g in index.by_id[i].genres}
+        asks = current_asks(prefs)
         allowed = [m for i in pool if (m := index.get(i)) is not None and (m.genres or m.plot) and rules.allows(m)]
-        sims = self._similarities(allowed, liked, list(prefs.disliked_movies), query.text, semantic)
-        out = [self._score(m, query, sims[row], collab.get(m.id, 0.0) / max_collab, taste)
+        sims = self._similarities(allowed, recency, list(prefs.disliked_movies), query.text, semantic)
+        out = [self._score(m, query, sims[row], collab.get(m.id, 0.0) / max_collab, taste, asks)
                for row, m in enumerate(allowed)]
         out.sort(key=lambda c: (-c.evidence["meets"], -c.score, c.movie.id))
         return out[:n]
@@ -126,18 +128,18 @@ class HybridRetriever:
                 found[movie.id]["text"] = sim
         return found
 
-    def _similarities(self, movies: list[Movie], liked: list[str], disliked: list[str], text: str,
+    def _similarities(self, movies: list[Movie], recency: dict[str, float], disliked: list[str], text: str,
                       found: dict[str, dict[str, float]]) -> list[dict[str, float]]:
         """Cosine similarity of every candidate to each recent liked movie and to the
         user's words (vectors come from the store; Chroma proposed only some of them)."""
-        recent = liked[-5:]
+        recent = sorted(recency, key=recency.get)[-5:]
         disliked = [i for i in disliked[-5:] if i in self.store.index]
         if not movies or not (recent or disliked or text.strip()):
             return [{} for _ in movies]
         matrix = self.store.vectors([m.id for m in movies])
         out: list[dict[str, float]] = [{} for _ in movies]
         if recent:
-            sims = matrix @ self.store.vectors(recent).T
+            sims = (matrix @ self.store.vectors(recent).T) * [recency[i] for i in recent]
             for row, values in enumerate(sims):
                 out[row] = {f"like:{movie_id}": float(v) for movie_id, v in zip(recent, values)}
         if disliked:
@@ -150,19 +152,19 @@ class HybridRetriever:
                     out[row]["text"] = found[movie.id]["text"]
         return out
 
-    def _collab(self, query: RecQuery, liked: list[str]) -> dict[str, float]:
+    def _collab(self, query: RecQuery, recency: dict[str, float]) -> dict[str, float]:
         prefs = query.preferences
         words = " ".join(prefs.liked_genres + prefs.moods)
-        if self.collab is None or not (liked or words):
+        if self.collab is None or not (recency or words):
             return {}
-        weights = {movie_id: 1.0 + 0.5 * k / max(1, len(liked)) for k, movie_id in enumerate(liked)}
+        weights = dict(recency)
         for movie_id in prefs.disliked_movies:
             weights[movie_id] = -0.5
         scores = self.collab.score(weights, text=words, k=self.pool_size)
         return {k: float(v) for k, v in scores.items() if v > 0}
 
     def _score(self, movie: Movie, query: RecQuery, sims: dict[str, float], collab: float,
-               taste_genres: set[str]) -> Candidate:
+               taste_genres: set[str], asks: tuple[set[str], list[str]]) -> Candidate:
         prefs, w = query.preferences, self.weights
         like_sims = {k[5:]: v for k, v in sims.items() if k.startswith("like:")}
         disliked = max(0.0, sims.get("disliked", 0.0) - 0.5)
@@ -171,7 +173,7 @@ class HybridRetriever:
         liked_genres = set(prefs.liked_genres)
         genre_hits = [g for g in movie.genres if g in liked_genres]
         genre = len(genre_hits) / len(liked_genres) if liked_genres else 0.0
-        ask_genres, ask_people = current_asks(prefs)
+        ask_genres, ask_people = asks
         person = person_match(movie, ask_people) if ask_people else None
         popularity = math.log1p(movie.popularity) / math.log1p(self._max_pop)
         mood = self._mood(movie, prefs.moods, prefs.disliked_moods)
@@ -203,20 +205,32 @@ class HybridRetriever:
         return value
 
 
+def liked_recency(prefs, liked: list[str]) -> dict[str, float]:
+    """Weight of each liked movie: 1.0 for the latest ones, x0.4 per later turn that named
+    other liked movies, so a change of topic moves the recommendations with it."""
+    from crs.preferences import Polarity, Slot
+
+    turns = {i.value: i.turn for i in prefs.items if i.slot == Slot.MOVIE and i.polarity == Polarity.LIKE}
+    order = sorted({turns[m] for m in liked}, reverse=True)
+    return {m: 0.4 ** order.index(turns[m]) for m in liked}
+
+
 def current_asks(prefs) -> tuple[set[str], list[str]]:
     """The genres and people of the user's latest request for them.
 
-    "A western" stays the ask until the user names other genres ("more action"), which
-    then replace it as the requirement; older likes still count as soft evidence.
+    "A western" stays the ask until the user asks for other genres or people ("more
+    action", "anything by Nolan?"), which then replace it as the requirement; older likes
+    still count as soft evidence.
     """
     from crs.preferences import Polarity, Slot
 
-    def latest(slot: Slot) -> list[str]:
-        items = [i for i in prefs.items if i.slot == slot and i.polarity == Polarity.LIKE]
-        if not items:
-            return []
-        last = max(i.turn for i in items)
-        return [i.value for i in items if i.turn == last]
-
-    return set(latest(Slot.GENRE)), latest(Slot.PERSON)
+    asks = [i for i in prefs.items if i.slot in (Slot.GENRE, Slot.PERSON) and i.polarity == Polarity.LIKE]
+    if not asks:
+        return set(), []
+    last = max(i.turn for i in asks)
+    newest_movie = max((i.turn for i in prefs.items if i.slot == Slot.MOVIE and i.polarity == Polarity.LIKE), default=-1)
+    if newest_movie > last:  # "my daughter loved Up and Coco" after "anything by Nolan?": a new topic
+        return set(), []
+    genres = {i.value for i in asks if i.turn == last and i.slot == Slot.GENRE}
+    return genres, [i.value for i in asks if i.turn == last and i.slot == Slot.PERSON]
 

@@ -370,23 +370,16 @@ class Repository:
             self._replace_preferences(s, session_id, preferences, last or 0, now)
 
     def purge_session(self, session_id: str) -> bool:
-        """Forget a session for real: like :meth:`delete_session`, and on SQLite the freed
-        pages are zeroed (``secure_delete``) and the write-ahead log is checkpointed and
-        truncated, so the conversation's text is no longer anywhere in the database files.
+        """Forget a session for real: like :meth:`delete_session`, and on SQLite the file
+        is then rebuilt (``VACUUM``) and its write-ahead log checkpointed and truncated, so
+        the conversation's text is not left in free pages or old log frames either.
         """
-        check_session_id(session_id)
-        sqlite = self._engine.dialect.name == "sqlite"
-        deleted = 0
-        with self._write.begin() as s:
-            if sqlite:
-                s.connection().exec_driver_sql("PRAGMA secure_delete = ON")
-            for table in SESSION_CHILD_TABLES:
-                deleted += s.execute(delete(table).where(table.session_id == session_id)).rowcount
-            deleted += s.execute(delete(SessionRow).where(SessionRow.id == session_id)).rowcount
-        if sqlite:
+        deleted = self.delete_session(session_id)
+        if self._engine.dialect.name == "sqlite":
             raw = self._engine.raw_connection()
-            try:
+            try:  # autocommit connection (see crs.storage.db): VACUUM needs no open transaction
+                raw.driver_connection.execute("VACUUM")
                 raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
                 raw.close()
-        return deleted > 0
+        return deleted
