@@ -135,12 +135,17 @@ class Embedder:
         if not texts:
             return out
         self._load()
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not progress) as bar:
+        # Identical texts are embedded once (the MovieLens long tail repeats genre texts).
+        unique = list(dict.fromkeys(texts))
+        vectors = np.zeros((len(unique), DIM), dtype=np.float32)
+        order = sorted(range(len(unique)), key=lambda i: len(unique[i]))
+        with tqdm(total=len(unique), desc="Embedding", unit="text", disable=not progress) as bar:
             for start in range(0, len(order), self.batch_size):
                 rows = order[start:start + self.batch_size]
-                out[rows] = self._forward([texts[i] for i in rows])
+                vectors[rows] = self._forward([unique[i] for i in rows])
                 bar.update(len(rows))
+        position = {text: i for i, text in enumerate(unique)}
+        out[:] = vectors[[position[t] for t in texts]]
         return out
 
     def embed_one(self, text: str) -> np.ndarray:

@@ -49,7 +49,8 @@ class Movie:
 
         The title is left out on purpose: with it, "Die Hard" sits next to "Get Hard" and
         "Heat" next to "The Heat". Titles are found by the linker, not by vectors. A
-        movie with no other metadata falls back to its title.
+        movie known only by title and genres (most of the MovieLens long tail) embeds its
+        genres alone, so the ~80k such movies share a few thousand distinct texts.
         """
         parts = []
         if self.genres:
@@ -62,7 +63,7 @@ class Movie:
             parts.append(self.plot)
         if self.keywords:
             parts.append(", ".join(self.keywords[:8]))
-        return ". ".join(parts) if (self.plot or self.directors or self.cast) else ". ".join([self.display, *parts])
+        return ". ".join(parts) or "Film"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (tuples become lists)."""

@@ -33,7 +33,7 @@ from tqdm import tqdm
 from crs.catalog.models import Movie
 
 #: Bumped whenever the layout or the metadata keys change (forces a rebuild).
-FORMAT_VERSION = 2  # 2: embedding text without the title
+FORMAT_VERSION = 3  # 2: embedding text without the title; 3: genre-only text when that is all we know
 MANIFEST = "manifest.json"
 TABLE = "movies.jsonl"
 CHROMA_DIR = "chroma"

@@ -226,8 +226,11 @@ def bench(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``evaluate`` and the ``train`` group to the main CLI."""
+    """Add ``evaluate``, ``simulate`` and the ``train`` group to the main CLI."""
     app.command("evaluate")(evaluate)
+    from crs.simulation.cli import simulate
+
+    app.command("simulate")(simulate)
     app.command("bench")(bench)
     train_app = typer.Typer(help="Train recommender artefacts.", no_args_is_help=True)
     train_app.command("retriever")(train_retriever)

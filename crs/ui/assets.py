@@ -96,6 +96,8 @@ const initSidebar = () => {
   const t = toggle();
   if (!t) { if (tries++ < 100) setTimeout(initSidebar, 100); return; }
   if (window.innerWidth > 1024 && !isOpen()) t.click();
+  // Gradio measures how far to shift the page for the open sidebar only on resize.
+  [0, 250].forEach((ms) => setTimeout(() => window.dispatchEvent(new Event("resize")), ms));
   describe();
   new MutationObserver(describe).observe(sidebar(), {attributes: true, attributeFilter: ["class"]});
 };
@@ -183,8 +185,9 @@ button:focus-visible { outline: 3px solid var(--color-accent); outline-offset: 2
 #: Page-level rules (passed to ``launch``): small screens get a shorter chat and no
 #: horizontal scrolling; the message box wraps long words.
 PAGE_CSS = """
-.gradio-container { max-width: 1500px !important; }
+.gradio-container { max-width: 1680px !important; margin: 0 auto !important; }
 #crs-chat { min-height: 320px; }
+@media (max-width: 768px) { #crs-header { padding-left: 22px; } }
 @media (max-width: 640px) {
   .gradio-container { padding-left: 6px !important; padding-right: 6px !important; }
   #crs-chat { height: 58vh !important; }

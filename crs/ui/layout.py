@@ -63,7 +63,7 @@ def build_ui(service: ChatServiceLike, settings: Settings, handlers: ChatHandler
     """
     h = handlers or ChatHandlers(service, default_n=settings.n_recommendations)
     hidden: dict[str, Any] = {"api_visibility": "private"}
-    with gr.Blocks(title="CineCRS", analytics_enabled=False) as demo:
+    with gr.Blocks(title="CineCRS", analytics_enabled=False, fill_width=True) as demo:
         session_id = gr.BrowserState(None, storage_key=SESSION_STORAGE_KEY, secret=SESSION_STORAGE_SECRET)
         known = gr.BrowserState([], storage_key=SESSIONS_STORAGE_KEY, secret=SESSION_STORAGE_SECRET)
         pending = gr.State("")
@@ -86,7 +86,7 @@ def build_ui(service: ChatServiceLike, settings: Settings, handlers: ChatHandler
         with gr.Row(equal_height=False, elem_id="crs-main"):
             with gr.Column(scale=5, min_width=320):
                 chatbot = gr.Chatbot(
-                    label="Conversation", elem_id="crs-chat", height=560, placeholder=CHAT_PLACEHOLDER,
+                    label="Conversation", show_label=False, elem_id="crs-chat", height=560, placeholder=CHAT_PLACEHOLDER,
                     examples=[{"text": e} for e in EXAMPLES], sanitize_html=True, allow_tags=False,
                     feedback_options=None, buttons=["copy"],
                 )

@@ -1,0 +1,100 @@
+"""``crs simulate``: attribute-only simulated users against the real dialogue.
+
+    crs simulate --dataset redial|opendialkg --file PATH [--turns 5] [--limit N]
+                 [--out report.json] [--data-dir DIR] [--store-dir DIR]
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import typer
+
+from crs.evaluation.variants import Dataset
+from crs.simulation.user import KINDS, REVEAL_ORDER
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def simulate(
+    dataset: Dataset = typer.Option(..., "--dataset", help="Whose dialogues give the target movies."),
+    file: Path = typer.Option(..., "--file", help="Held-out dialogues: official ReDial JSONL, *_rec_turns.jsonl or reduced QA zip."),
+    turns: int = typer.Option(5, "--turns", min=1, max=20, help="User messages per episode."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Simulate only the first N targets (one per dialogue)."),
+    out: Path | None = typer.Option(None, "--out", help="JSON report path (default: reports/simulate-DATASET-FILE-tTURNS.json)."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="The shared data folder (default: settings / CRS_DATA_DIR)."),
+    store_dir: Path | None = typer.Option(None, "--store-dir", help="Built corpus location (default: settings / data/store)."),
+    reveal: str = typer.Option(",".join(REVEAL_ORDER), "--reveal",
+                               help=f"Order in which the user reveals facts after the opening; kinds: {', '.join(KINDS)}."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+) -> None:
+    """Simulated users who know a target movie's attributes (never its title) talk to the bot;
+    report how often the target is shown within TURNS messages."""
+    from crs.catalog.store import CorpusMissingError
+    from crs.datasets import DatasetFormatError, detect_format
+    from crs.nlu.lexicon import load_lexicon
+    from crs.settings import load_settings
+    from crs.simulation.runner import format_table, run_simulation, to_dict
+    from crs.simulation.targets import load_targets
+    from crs.simulation.user import genre_phrases
+    from crs.wiring import build_components
+
+    order = tuple(k.strip() for k in reveal.split(",") if k.strip())
+    if any(k not in KINDS for k in order):
+        _fail(f"--reveal {reveal!r}: use a comma-separated list of {', '.join(KINDS)}")
+    try:
+        detect_format(file)  # fail fast, before the corpus loads
+    except (FileNotFoundError, DatasetFormatError) as exc:
+        _fail(str(exc))
+
+    with tempfile.TemporaryDirectory(prefix="crs-simulate-") as tmp:
+        settings = load_settings(data_dir=data_dir, store_dir=store_dir, database_url=f"sqlite:///{Path(tmp) / 'sim.db'}",
+                                 checkpoint_path=Path(tmp) / "sim.checkpoints.sqlite")
+        try:
+            components = build_components(settings)
+        except CorpusMissingError as exc:
+            _fail(str(exc))
+            return
+        index = components.store.index
+        try:
+            targets = load_targets(str(dataset), file, settings.data_dir, index, components.nlu.linker, limit)
+        except (FileNotFoundError, DatasetFormatError, ValueError) as exc:
+            components.service.close()
+            _fail(str(exc))
+            return
+        if not targets:
+            components.service.close()
+            _fail(f"{file}: no recommended movie of these dialogues is in the corpus at {settings.store_dir}")
+        genre_counts = Counter(g for m in index.movies for g in m.genres)
+        try:
+            result = run_simulation(components.service, targets, turns, genre_phrases(load_lexicon()), genre_counts,
+                                    progress, order=order)
+        finally:
+            components.service.close()
+    parts = ["crs", "simulate", "--dataset", str(dataset), "--file", str(file), "--turns", str(turns),
+             "--reveal", ",".join(order)]
+    if limit is not None:
+        parts += ["--limit", str(limit)]
+    out = out or Path("reports") / f"simulate-{dataset}-{Path(file).stem}-t{turns}.json"
+    parts += ["--out", str(out)]
+    for flag, value in (("--data-dir", data_dir), ("--store-dir", store_dir)):
+        if value is not None:
+            parts += [flag, str(value)]
+    doc = to_dict(result, str(dataset), str(file), shlex.join(parts), {
+        "corpus": {"store_dir": str(settings.store_dir), "movies": len(index)},
+        "collaborative_model": components.recommender.retriever.collab is not None,
+        "llm_backend": settings.llm_backend,
+        "n_recommendations": settings.n_recommendations,
+        "user": {"kind": "attribute-only template user", "opening": "genre + decade", "reveal_order": list(order)},
+    })
+    typer.echo(format_table(doc))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    typer.echo(f"wrote {out}")
