@@ -127,7 +127,8 @@ class BenchOptions:
         warmup: Untimed calls first (caches, lazy indexes, ONNX session).
         eval_file: Dialogue file for evaluation throughput; None skips it.
         eval_dialogues: Use only the first N dialogues of it (None = all).
-        model: Collaborative artefact for the evaluation (None = the settings' one).
+        model: Collaborative artefact for the evaluation (None = the settings' one, used as
+            is even when trained on a data subset).
         train: Also time ``crs train retriever`` (in memory, nothing saved).
     """
 
@@ -194,12 +195,16 @@ def bench_evaluation(settings: Any, options: BenchOptions, echo: Callable[[str],
     from crs.evaluation.protocols import Protocol
     from crs.evaluation.runner import run_evaluation
     from crs.evaluation.variants import Dataset, build_rankers, load_catalogue
+    from crs.recommender.collaborative import artefact_path
 
     start = time.perf_counter()
     catalogue = load_catalogue(Dataset.REDIAL, settings.data_dir)
     samples = list(_first_dialogues(read_samples(options.eval_file, catalogue), options.eval_dialogues))
     dialogues = len({s.dialog_id for s in samples})
-    rankers, info = build_rankers(Dataset.REDIAL, ["hybrid"], settings, catalogue, echo, False, options.model)
+    model = options.model
+    if model is None and artefact_path(settings).exists():
+        model = artefact_path(settings)  # the app's artefact as is: this measures speed, not accuracy
+    rankers, info = build_rankers(Dataset.REDIAL, ["hybrid"], settings, catalogue, echo, False, model)
     loaded = time.perf_counter() - start
     result = run_evaluation(samples, rankers, Protocol.DEDUP, (1, 10, 50), catalogue, dataset="redial",
                             file=options.eval_file, file_format="redial", progress=False)

@@ -147,6 +147,10 @@ def test_conversation_with_card_feedback(
 
     expect(page.locator(BOT)).to_have_count(1)
     expect(page.locator("#crs-chat [aria-label='Loading response']")).to_have_count(0)
+    # On a wide screen the drawer is open beside the chat, not over it.
+    expect(page.locator("#crs-sidebar .toggle-button")).to_have_attribute("aria-expanded", "true")
+    page.wait_for_function("() => document.querySelector('#crs-chat').getBoundingClientRect().left"
+                           " >= document.querySelector('#crs-sidebar').getBoundingClientRect().right - 1")
     expect(page.locator(CARDS).first).to_be_visible()
     expect(page.locator("#crs-prefs [data-slot='liked_movies']")).to_contain_text(first)
     before = card_ids(page)
@@ -166,10 +170,11 @@ def test_conversation_with_card_feedback(
     [event] = [e for e in live_app.service.repo.feedback(session) if e["kind"] == "reject"]
     assert event["movie_id"] == before[0] and event["dwell_s"] is not None and event["dwell_s"] >= 0
 
+    screenshot(page, "screenshot-desktop.png", tmp_path)
+
     page.locator(f"{CARDS}[data-movie-id='{after[0]}'] button[data-action='why']").click()
     expect(page.locator(BOT)).to_have_count(3)
     assert card_ids(page) == after  # "why?" explains; the list stays
-    screenshot(page, "screenshot-desktop.png", tmp_path)
 
 
 def test_removed_preference_stays_gone_after_reload_and_next_turn(page, small_movies) -> None:  # noqa: F811
@@ -382,3 +387,13 @@ def test_empty_message_gets_a_friendly_answer(page) -> None:
     expect(page.locator(USER)).to_have_count(1)
     expect(page.locator(BOT)).to_have_count(1)
     expect(page.locator(BOT)).not_to_have_text(notice)
+
+
+def test_a_starter_example_is_sent_as_if_typed(page) -> None:
+    from playwright.sync_api import expect
+
+    example = page.locator("#crs-chat button.example").nth(1)
+    text = example.inner_text().strip()
+    example.click()
+    expect(page.locator(USER)).to_have_text(text)
+    expect(page.locator(BOT)).to_have_count(1)

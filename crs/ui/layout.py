@@ -93,7 +93,7 @@ def build_ui(service: ChatServiceLike, settings: Settings, handlers: ChatHandler
                 with gr.Row(elem_id="crs-compose"):
                     textbox = gr.Textbox(
                         label="Message", show_label=False, elem_id="crs-input", scale=6, lines=1, max_lines=4,
-                        placeholder="e.g. I loved Heat and Collateral, nothing too violent (Enter sends)",
+                        placeholder="e.g. I loved Heat, nothing too violent",
                         autofocus=True, container=False,
                     )
                     send = gr.Button("Send", variant="primary", elem_id="crs-send", scale=1, min_width=72)
@@ -117,8 +117,7 @@ def build_ui(service: ChatServiceLike, settings: Settings, handlers: ChatHandler
                                queue=False, **hidden).then(
             h.respond, inputs=[pending, session_id, known, chatbot], outputs=turn, **run_turn)
         recs.click(h.accept_click, inputs=[chatbot], outputs=[chatbot, pending_click], queue=False, **hidden).then(
-            h.respond_click, inputs=[pending_click, session_id, known, chatbot], outputs=turn,
-            trigger_mode="always_last", **run_turn)
+            h.respond_click, inputs=[pending_click, session_id, known, chatbot], outputs=turn, **run_turn)
         prefs.click(h.remove_preference, inputs=[session_id], outputs=[prefs], show_progress="hidden", **hidden)
         sessions.click(h.session_action, inputs=[session_id, known], outputs=page, show_progress="hidden", **hidden)
         # The chat's own trash icon also starts over, so the page never shows an empty
