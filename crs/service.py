@@ -149,6 +149,7 @@ class ChatService(SessionControls):
             "preferences": self.repo.load_preferences(session_id).model_dump(mode="json"),
             "shown": self.repo.shown_movie_ids(session_id),
             "last_recs": last.get("recommendations") or [],
+            "options": self.repo.session_settings(session_id),
         }, as_node="recommendation")
 
     # ------------------------------------------------------------------ views

@@ -55,6 +55,7 @@ def test_bench_command_on_the_small_store(small_store, tmp_path):
         assert stats["n"] >= 25 - rec["turns_without_results"] and 0 < stats["p50_ms"] <= stats["p95_ms"] <= stats["max_ms"]
     assert rec["total"]["p50_ms"] >= rec["stage1_retrieve"]["p50_ms"] * 0.5
     assert isinstance(rec["meets_targets"], bool) and doc["targets"]["p50_ms"] == 30.0
+    assert rec["total_cpu_time"]["n"] == rec["total"]["n"] and len(doc["machine"]["load_average_at_start"]) == 3
     ev = doc["evaluation"]
     assert ev["dialogues"] == 3 and ev["samples"] > 0 and ev["samples_per_s"] > 0
     assert ev["projected_1342_dialogues_s"] > ev["load_s"] and set(ev["recall"]) >= {"recall@1", "recall@10", "recall@50"}

@@ -109,7 +109,7 @@ def test_session_resumes_from_database_when_checkpoints_are_lost(settings):
     ("reject", lambda t, m: any(m in x for x in t["preferences"]["disliked_movies"])),
     ("seen", lambda t, m: any(m in x for x in t["preferences"]["seen_movies"])),
     ("like", lambda t, m: any(m in x for x in t["preferences"]["liked_movies"])),
-    ("why", lambda t, m: m in t["reply"] and t["phase"] == "feedback"),
+    ("why", lambda t, m: m in t["reply"] and t["phase"] == "feedback" and not any(m in x for x in t["preferences"]["liked_movies"])),
 ])
 def test_card_clicks_act_as_typed_feedback(service, kind, check):
     shown = service.handle_turn("c-" + kind, "I want a funny animated movie")["recommendations"]

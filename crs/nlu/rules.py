@@ -76,6 +76,7 @@ class RuleNLU:
         years = parse_years(text, self.reference_year)
         result.year_min, result.year_max = years.year_min, years.year_max
         result.years_mentioned = bare_years(text)
+        result.mentioned = [m.chosen.id for m in mentions if m.chosen is not None]
         result.refers_to_shown = _references(text)
         result.intents = self._intents(text, result)
         return result
@@ -109,7 +110,9 @@ class RuleNLU:
                 negated = _negated(prefix)
                 not_seen = bool(_NOT_SEEN.search(prefix))
                 seen = bool(_SEEN.search(prefix[-60:])) and not not_seen
-                if m.chosen is not None or m.ambiguous:
+                if re.search(r"\bwhy\b", prefix):
+                    polarity = None  # "why Heat?" points at a shown movie; it states no taste
+                elif m.chosen is not None or m.ambiguous:
                     if not_seen:
                         polarity = Polarity.DISLIKE if negated and not _NOT_SEEN.search(prefix[-40:]) else None
                     elif seen:

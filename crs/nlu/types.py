@@ -36,6 +36,7 @@ class NLUResult:
         refers_to_shown: Indexes (0-based) into the last shown list the message refers
             to ("the second one" -> [1]; "those" -> all, given as [-1]).
         years_mentioned: Bare years in the text (used to answer a clarification).
+        mentioned: Ids of every movie named unambiguously, whatever was said about it.
     """
 
     intents: list[Intent] = field(default_factory=list)
@@ -45,6 +46,7 @@ class NLUResult:
     ambiguous: list[tuple[Mention, Polarity]] = field(default_factory=list)
     refers_to_shown: list[int] = field(default_factory=list)
     years_mentioned: list[int] = field(default_factory=list)
+    mentioned: list[str] = field(default_factory=list)
 
     def has(self, intent: Intent) -> bool:
         return intent in self.intents

@@ -65,7 +65,7 @@ def make_understand(deps: DialogueDeps):
             "preface": " ".join(preface),
             "intent": (nlu.primary or Intent.CHITCHAT).value,
             "refs": nlu.refers_to_shown,
-            "mentioned": [i.value for i in nlu.items if i.slot == Slot.MOVIE],
+            "mentioned": nlu.mentioned,
             "feedback_events": [],
             "recommendations": [],
         }
