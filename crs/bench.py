@@ -186,8 +186,9 @@ def bench_recommendation(settings: Any, options: BenchOptions, progress: bool = 
         "collaborative_model": {"artefact": str(artefact_path(settings)), "rl_tuned": bool(collab.meta.get("rl"))}
         if collab is not None else None,
         "total": summary, "stage1_retrieve": summarize_ms(retriever.times), "stage2_rerank": summarize_ms(reranker.times),
-        # CPU time of this process per turn: close to the wall time an idle machine would show
-        # when other jobs share the cores (compare with machine.load_average)
+        # CPU time of this process per turn (all its threads): wall time well above it means
+        # other jobs held the cores (see machine.load_average_*); below it, library threads
+        # (Chroma, ONNX) ran in parallel
         "total_cpu_time": summarize_ms(cpu),
         "turns_without_results": empty,
         "meets_targets": bool(summary.get("p50_ms", 1e9) <= TARGETS["p50_ms"] and summary.get("p95_ms", 1e9) <= TARGETS["p95_ms"]),
