@@ -53,9 +53,9 @@ def build_recommender(settings: Settings, store, backend, prompts):
 
 def load_collab(settings: Settings):
     """The trained collaborative model if ``crs train retriever`` has produced one."""
-    from crs.recommender.collaborative import ARTEFACT_NAME, CollaborativeModel
+    from crs.recommender.collaborative import CollaborativeModel, artefact_path
 
-    path = Path(settings.artifacts_dir) / ARTEFACT_NAME
+    path = artefact_path(settings)  # settings.retriever_model, e.g. collab-v1-rl.npz after `crs train rl`
     if not path.exists():
         log.info("no trained collaborative model at %s; run 'crs train retriever' for better picks", path)
         return None

@@ -15,10 +15,7 @@ from typing import Any
 
 from crs.datasets import EvalSample
 from crs.evaluation.rankers import Ranker
-from crs.recommender.describe import catalogue_descriptions
 from crs.recommender.grounded import GroundedRanker, apply_order, conversation_text
-
-__all__ = ["LLMRefinedRanker", "catalogue_descriptions"]
 
 
 class LLMRefinedRanker:

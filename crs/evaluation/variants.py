@@ -109,7 +109,8 @@ def build_rankers(dataset: Dataset, names: Sequence[str], settings: Settings, ca
 
 def _llm_ranker(dataset: Dataset, base: Ranker, settings: Settings, catalogue: Catalogue, llm: LLMOptions,
                 backend: object) -> Ranker:
-    from crs.evaluation.llm_variant import LLMRefinedRanker, catalogue_descriptions
+    from crs.evaluation.llm_variant import LLMRefinedRanker
+    from crs.recommender.describe import catalogue_descriptions
     from crs.prompts import PromptLibrary
     from crs.recommender.grounded import GroundedRanker, RankingCache
 
