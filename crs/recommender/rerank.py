@@ -8,6 +8,7 @@ import logging
 from collections import OrderedDict
 
 from crs.catalog.normalize import norm_words
+from crs.recommender.grounded import parse_ranking
 from crs.recommender.explain import Explainer
 from crs.recommender.types import Candidate, RecQuery
 
@@ -92,17 +93,11 @@ class LLMReranker:
         return ranking
 
     def _parse(self, text: str, allowed: set[str]) -> list[tuple[str, str]] | None:
-        try:
-            data = json.loads(text[text.index("{"): text.rindex("}") + 1])
-            items = data["ranking"]
-        except (ValueError, KeyError, TypeError):
-            log.warning("stage-2 LLM answer was not the expected JSON; keeping stage-1 order")
+        """(id, reason) pairs of the answer, grounded in ``allowed`` (see crs.recommender.grounded)."""
+        outcome = parse_ranking(text, allowed)
+        self.discarded += outcome.discarded
+        if not outcome.order:
+            log.warning("stage-2 LLM answer had no usable ranking; keeping stage-1 order")
             return None
-        out = []
-        for item in items if isinstance(items, list) else []:
-            movie_id = str(item.get("id", "")) if isinstance(item, dict) else ""
-            if movie_id in allowed:
-                out.append((movie_id, str(item.get("reason", ""))))
-            else:
-                self.discarded += 1
-        return out or None
+        reasons = dict(outcome.reasons)
+        return [(movie_id, reasons.get(movie_id, "")) for movie_id in outcome.order]
