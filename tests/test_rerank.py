@@ -84,3 +84,15 @@ def test_openai_backend_end_to_end_against_a_local_server(parts):
         out = LLMReranker(backend, prompts, MetadataReranker(explainer)).rerank(query, candidates, 2)
     assert [c.movie.id for c in out] == ["3", "0"] and out[0].reason == "Directed by Director 3."
     assert server.requests[0]["model"] == "tiny-model" and "Movie 3" in server.requests[0]["messages"][-1]["content"]
+
+
+def test_reasons_cite_shared_people_and_genres_of_the_liked_movie():
+    liked = Movie("L", "Die Hard", 1988, ("action", "thriller"), ("John McTiernan",), ("Bruce Willis", "Alan Rickman"))
+    costar = Movie("C", "Armageddon", 1998, ("action", "sci-fi"), ("Michael Bay",), ("Bruce Willis",))
+    same_genres = Movie("G", "Speed", 1994, ("action", "thriller"), ("Jan de Bont",), ("Keanu Reeves",))
+    explainer = Explainer(PromptLibrary(REPO_ROOT / "prompts"), MovieIndex([liked, costar, same_genres]))
+    query = RecQuery(preferences=Preferences(items=[PreferenceItem(slot=Slot.MOVIE, value="L", polarity=Polarity.LIKE)]))
+    assert explainer.reason(Candidate(costar, 1.0, {"similar_to": "L", "semantic": 0.6}), query) == \
+        "Also stars Bruce Willis, as Die Hard (1988) does."
+    assert explainer.reason(Candidate(same_genres, 1.0, {"similar_to": "L", "semantic": 0.6}), query) == \
+        "Action and thriller, like Die Hard (1988)."

@@ -24,10 +24,16 @@ class Explainer:
         liked = self._liked(ev.get("similar_to"))
         if liked is not None:
             shared = [d for d in movie.directors if d in liked.directors]
+            costars = [c for c in movie.cast[:4] if c in liked.cast[:4]]
+            common = [g for g in movie.genres if g in liked.genres]
             if shared and not ev.get("person"):
                 parts.append(p.reason("same_director", person=shared[0], liked=liked.display))
+            elif costars and not ev.get("person"):
+                parts.append(p.reason("same_cast", person=costars[0], liked=liked.display))
             elif ev.get("collab", 0) > 0.2:
                 parts.append(p.reason("collab", liked=liked.display))
+            elif len(common) >= 2:
+                parts.append(p.reason("shared_genres", genres=" and ".join(common[:2]), liked=liked.display))
             elif ev.get("semantic", 0) > 0:
                 parts.append(p.reason("similar", liked=liked.display))
         elif ev.get("collab", 0) > 0.2 and query.preferences.liked_movies:
