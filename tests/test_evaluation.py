@@ -16,6 +16,7 @@ from crs.evaluation.metrics import MetricAccumulator, mrr_at, ndcg_at, rank_of, 
 from crs.evaluation.protocols import Protocol, excluded, keeps
 from crs.evaluation.rankers import ScoringRanker
 from crs.evaluation.runner import run_evaluation
+from scripted_llm import ScriptedBackend
 
 
 def test_metrics_on_hand_computed_ranks():
@@ -136,24 +137,6 @@ def _redial_catalogue():
 
 
 # --------------------------------------------------------------------------- stage 2 (hybrid+llm)
-
-class ScriptedBackend:
-    """An LLM backend that answers from a list (an Exception entry is raised)."""
-
-    name = "scripted"
-
-    def __init__(self, answers):
-        self.answers = list(answers)
-        self.calls = 0
-
-    def complete(self, system, user, *, json_mode=False, max_tokens=300, timeout_s=None):
-        from crs.llm import Completion
-
-        self.calls += 1
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return None if answer is None else Completion(text=answer, backend=self.name, latency_ms=1.0)
 
 
 def _ranking(*ids):

@@ -9,30 +9,16 @@ import json
 import pytest
 
 from crs.catalog.models import Movie, MovieIndex
-from crs.llm import Completion, FallbackBackend, LLMError, TemplateBackend
+from crs.llm import FallbackBackend, LLMError, TemplateBackend
 from crs.preferences import Polarity, PreferenceItem, Preferences, Slot
 from crs.prompts import PromptLibrary
 from crs.recommender.explain import Explainer
 from crs.recommender.rerank import LLMReranker, MetadataReranker
 from crs.recommender.types import Candidate, RecQuery
 from crs.settings import REPO_ROOT
+from scripted_llm import ScriptedBackend
 
 MOVIES = [Movie(str(i), f"Movie {i}", 2000 + i, ("drama",), (f"Director {i}",)) for i in range(8)]
-
-
-class ScriptedLLM:
-    name = "scripted"
-
-    def __init__(self, answers):
-        self.answers = list(answers)
-        self.calls = 0
-
-    def complete(self, system, user, *, json_mode=False, max_tokens=300, timeout_s=None):
-        self.calls += 1
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return Completion(text=answer, backend=self.name, latency_ms=1.0)
 
 
 @pytest.fixture()
@@ -46,7 +32,7 @@ def parts():
 
 def test_llm_order_is_used_and_invented_ids_are_dropped(parts):
     prompts, explainer, query, candidates = parts
-    llm = ScriptedLLM([json.dumps({"ranking": [{"id": "5", "reason": "Moody drama."}, {"id": "999", "reason": "made up"},
+    llm = ScriptedBackend([json.dumps({"ranking": [{"id": "5", "reason": "Moody drama."}, {"id": "999", "reason": "made up"},
                                                 {"id": "Titanic", "reason": "not a candidate"}, {"id": "2", "reason": ""}]})])
     reranker = LLMReranker(llm, prompts, MetadataReranker(explainer))
     out = reranker.rerank(query, candidates, 3)
@@ -60,13 +46,13 @@ def test_llm_order_is_used_and_invented_ids_are_dropped(parts):
 @pytest.mark.parametrize("answer", ["not json at all", json.dumps({"ranking": "nope"}), json.dumps({"ranking": [{"id": "42"}]})])
 def test_garbage_keeps_stage_one_order(parts, answer):
     prompts, explainer, query, candidates = parts
-    out = LLMReranker(ScriptedLLM([answer]), prompts, MetadataReranker(explainer)).rerank(query, candidates, 3)
+    out = LLMReranker(ScriptedBackend([answer]), prompts, MetadataReranker(explainer)).rerank(query, candidates, 3)
     assert [c.movie.id for c in out] == ["0", "1", "2"]
 
 
 def test_backend_failure_and_template_backend_keep_stage_one_order(parts):
     prompts, explainer, query, candidates = parts
-    failing = FallbackBackend(ScriptedLLM([LLMError("server down")]))
+    failing = FallbackBackend(ScriptedBackend([LLMError("server down")]))
     for backend in (failing, TemplateBackend()):
         out = LLMReranker(backend, prompts, MetadataReranker(explainer)).rerank(query, candidates, 3)
         assert [c.movie.id for c in out] == ["0", "1", "2"] and all(c.reason for c in out)
