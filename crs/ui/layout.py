@@ -25,7 +25,8 @@ SESSIONS_STORAGE_KEY = "cinecrs-sessions"
 #: BrowserState "encrypts" with a key it also sends to the page, so this is no secret; the
 #: session id itself is the unguessable token. Fixed for the same reason as the key.
 SESSION_STORAGE_SECRET = "cinecrs-browser-state"
-#: One queue slot shared by UI turns and API turns: the service is not assumed thread-safe.
+#: One queue group shared by UI turns and API turns, with ``settings.turn_concurrency`` slots
+#: (the service serialises the turns of one session itself).
 TURN_CONCURRENCY_ID = "chat-turn"
 
 CHAT_PLACEHOLDER = (
@@ -107,7 +108,9 @@ def build_ui(service: ChatServiceLike, settings: Settings, handlers: ChatHandler
 
         page = [session_id, known, chatbot, prefs, recs, sessions, n_recs, include_seen]
         turn = [chatbot, prefs, recs, session_id, textbox, known, sessions]
-        run_turn: dict[str, Any] = {"concurrency_id": TURN_CONCURRENCY_ID, "show_progress_on": [chatbot], **hidden}
+        slots = getattr(settings, "turn_concurrency", 1)
+        run_turn: dict[str, Any] = {"concurrency_id": TURN_CONCURRENCY_ID, "concurrency_limit": slots,
+                                    "show_progress_on": [chatbot], **hidden}
         demo.load(h.load, inputs=[session_id, known], outputs=page, show_progress="hidden", **hidden)
         for trigger in (textbox.submit, send.click):
             trigger(h.accept, inputs=[textbox, chatbot], outputs=[textbox, chatbot, pending],
@@ -128,7 +131,7 @@ def build_ui(service: ChatServiceLike, settings: Settings, handlers: ChatHandler
         for control in (n_recs, include_seen):
             control.input(h.save_settings, inputs=[session_id, n_recs, include_seen], outputs=None,
                           trigger_mode="always_last", show_progress="hidden", **hidden)
-        gr.api(h.api_chat, api_name="chat", concurrency_id=TURN_CONCURRENCY_ID,
+        gr.api(h.api_chat, api_name="chat", concurrency_id=TURN_CONCURRENCY_ID, concurrency_limit=slots,
                api_description="One chat turn. Inputs: message, session_id ('' starts a new session). "
                                "Returns the turn object (same keys as a line of `crs replay`).")
     return demo
