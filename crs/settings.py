@@ -44,8 +44,9 @@ class Settings(BaseSettings):
     retriever_model: str = Field("collab-v1.npz", description="The collaborative artefact the app and `crs evaluate` load: a file name under artifacts_dir (e.g. collab-v1-rl.npz from `crs train rl`) or a path.")
     prompts_dir: Path = Field(REPO_ROOT / "prompts", description="Prompt and reply templates.")
     database_url: str = Field(f"sqlite:///{REPO_ROOT / 'data' / 'crs.db'}", description="SQLAlchemy URL of the session database.")
-    checkpoint_path: Path | None = Field(None, description="LangGraph SQLite checkpoint file; default: next to a SQLite database.")
+    checkpoint_path: Path | None = Field(None, description="LangGraph SQLite checkpoint file; default: next to a SQLite database. With a PostgreSQL database_url the checkpoints go to that database unless this is set.")
     collection: str = Field("movies", description="Chroma collection name (3+ characters).")
+    chroma_url: str | None = Field(None, description="A Chroma server (`chroma run`), e.g. http://127.0.0.1:8000, holding the collection (put there by `crs corpus push`); the movie table still comes from store_dir. Default: the local Chroma folder in store_dir.")
 
     llm_backend: Literal["template", "openai"] = Field("template", description="Who words replies and refines rankings.")
     llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1.")
