@@ -19,6 +19,10 @@ class RecQuery:
         exclude: Movie ids never to return (mentioned, seen, disliked, already shown).
         mentioned: Movie ids in the order they came up in the dialogue (recency signal).
         k: How many recommendations the caller wants.
+        session_id: The conversation ("" outside a chat: evaluation, benchmarks).
+        message: The user's message of this turn (the reply to the last list shown).
+        feedback: The session's implicit-feedback signal
+            (:class:`crs.recommender.feedback.FeedbackSignal`), filled in by the pipeline.
     """
 
     preferences: Preferences
@@ -26,6 +30,9 @@ class RecQuery:
     exclude: frozenset[str] = frozenset()
     mentioned: tuple[str, ...] = ()
     k: int = 5
+    session_id: str = ""
+    message: str = ""
+    feedback: Any = None
 
 
 @dataclass

@@ -23,6 +23,8 @@ def make_recommendation(deps: DialogueDeps):
             exclude=frozenset(shown) | frozenset(state.get("excluded") or []),
             mentioned=tuple(prefs.liked_movies),
             k=int(options.get("n_recommendations") or deps.n_recommendations),
+            session_id=state["session_id"],
+            message=state.get("text", ""),
         )
         result = deps.recommender.recommend(query)
         summary = summarize(prefs)
