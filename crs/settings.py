@@ -48,11 +48,13 @@ class Settings(BaseSettings):
     collection: str = Field("movies", description="Chroma collection name (3+ characters).")
     chroma_url: str | None = Field(None, description="A Chroma server (`chroma run`), e.g. http://127.0.0.1:8000, holding the collection (put there by `crs corpus push`); the movie table still comes from store_dir. Default: the local Chroma folder in store_dir.")
 
-    llm_backend: Literal["template", "openai"] = Field("template", description="Who words replies and refines rankings.")
+    llm_backend: Literal["template", "openai", "local"] = Field("template", description="Who words replies and refines rankings (the default of sessions that chose none): template, openai or local (needs the 'local' extra).")
     llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1.")
     llm_model: str = Field("gpt-4o-mini", description="Model name sent to the OpenAI-compatible server.")
     llm_api_key: str | None = Field(None, description="API key; falls back to OPENAI_API_KEY.")
     llm_timeout_s: float = Field(8.0, gt=0, description="Per-call timeout; on timeout the template path answers.")
+    llm_model_path: Path | None = Field(None, description="GGUF file of the local backend; default: the packaged Qwen2.5-Coder-0.5B, assembled once under artifacts_dir.")
+    llm_threads: int = Field(2, ge=1, le=64, description="CPU threads of the local backend.")
 
     n_recommendations: int = Field(5, ge=1, le=20, description="Movies shown per recommendation turn.")
     n_candidates: int = Field(100, ge=10, le=1000, description="Stage-1 candidates handed to stage 2.")
