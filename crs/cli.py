@@ -10,12 +10,14 @@ def build_app() -> typer.Typer:
     from crs.corpus.cli import register as register_corpus
     from crs.evaluation.cli import register as register_evaluation
     from crs.commands import register as register_core
+    from crs.ops.cli import register as register_ops
 
     app = typer.Typer(help="CineCRS: a conversational movie recommender.", no_args_is_help=True,
                       pretty_exceptions_enable=False, add_completion=False)
     register_core(app)
     register_corpus(app)
     register_evaluation(app)
+    register_ops(app)
     return app
 
 

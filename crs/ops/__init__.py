@@ -1,0 +1,1 @@
+"""Operational tests of the running app: load (``crs loadtest``) and crash safety (``crs crashtest``)."""
