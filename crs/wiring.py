@@ -35,20 +35,59 @@ def open_checkpointer(path: Path):
     return saver
 
 
+def open_saver(settings: Settings):
+    """The dialogue checkpointer the settings call for: in the PostgreSQL session database
+    when ``database_url`` is PostgreSQL (shared by every app worker) unless
+    ``checkpoint_path`` is set, else the SQLite file of :meth:`Settings.resolved_checkpoint_path`."""
+    from crs.dialogue.checkpoints import is_postgres_url, open_postgres_saver
+
+    if settings.checkpoint_path is None and is_postgres_url(settings.database_url):
+        return open_postgres_saver(settings.database_url)
+    return open_checkpointer(settings.resolved_checkpoint_path())
+
+
+class SessionReranker:
+    """Stage 2 as the turn's language model allows: the metadata reranker when the turn
+    runs with the template backend, the LLM reranker (over the metadata one) otherwise.
+    The turn's backend comes from the graph's run config (see :mod:`crs.llm.turn`)."""
+
+    def __init__(self, metadata, llm) -> None:
+        self.metadata = metadata
+        self.llm = llm
+
+    def rerank(self, query, candidates, k):
+        if self.llm.backend.name == "template":
+            return self.metadata.rerank(query, candidates, k)
+        return self.llm.rerank(query, candidates, k)
+
+
+def build_session_llm(settings: Settings, store, prompts):
+    """Per-session language models: a backend pool, the reply-wording step, the notices."""
+    from crs.llm.sessions import BackendPool, SessionLLM
+    from crs.llm.wording import ReplyWording, load_llm_texts
+
+    wording = ReplyWording.from_prompts(settings.prompts_dir, (m.title for m in store.index.movies))
+    return SessionLLM(BackendPool(settings), wording, load_llm_texts(settings.prompts_dir))
+
+
 def build_recommender(settings: Settings, store, backend, prompts):
     """Stage 1 (hybrid retriever, with the trained collaborative model when present) and
-    stage 2 (metadata reranker, or the LLM reranker over it when an LLM is configured)."""
+    stage 2 (metadata reranker, or the LLM reranker over it when the turn's session uses
+    a language model: see :class:`SessionReranker`)."""
     from crs.recommender.explain import Explainer
     from crs.recommender.hybrid import HybridRetriever
     from crs.recommender.pipeline import Recommender
+    from crs.llm.turn import ConfiguredBackend
     from crs.recommender.rerank import LLMReranker, MetadataReranker
 
     collab = load_collab(settings)
     explainer = Explainer(prompts, store.index)
-    reranker = MetadataReranker(explainer)
-    if settings.llm_backend != "template":
-        reranker = LLMReranker(backend, prompts, reranker)
-    return Recommender(HybridRetriever(store, collab), reranker, settings.n_candidates), explainer
+    reranker = SessionReranker(MetadataReranker(explainer), LLMReranker(ConfiguredBackend(backend), prompts,
+                                                                         MetadataReranker(explainer)))
+    from crs.recommender.feedback_training import load_feedback_bias
+
+    retriever = HybridRetriever(store, collab, item_bias=load_feedback_bias(settings))  # `crs train feedback`
+    return Recommender(retriever, reranker, settings.n_candidates), explainer
 
 
 def load_collab(settings: Settings):
@@ -78,7 +117,8 @@ def build_components(settings: Settings, *, graph_checkpointer=None) -> Componen
     from crs.storage import Repository
 
     prompts = PromptLibrary(settings.prompts_dir)
-    store = MovieStore.open(settings.store_dir, Embedder(), collection=settings.collection)
+    store = MovieStore.open(settings.store_dir, Embedder(), collection=settings.collection,
+                            chroma_url=settings.chroma_url)
     store.search_text("a movie", 1)  # load the embedding model and the HNSW index now, not on turn one
     backend = make_backend(settings)
     recommender, explainer = build_recommender(settings, store, backend, prompts)
@@ -89,9 +129,13 @@ def build_components(settings: Settings, *, graph_checkpointer=None) -> Componen
     nlu = RuleNLU(linker, people, reference_year=max(years))
     deps = DialogueDeps(nlu=nlu, recommender=recommender, explainer=explainer, prompts=prompts,
                         index=store.index, n_recommendations=settings.n_recommendations)
-    checkpointer = graph_checkpointer or open_checkpointer(settings.resolved_checkpoint_path())
+    checkpointer = graph_checkpointer or open_saver(settings)
     graph = build_graph(deps, checkpointer)
     repo = Repository.from_url(settings.database_url)
+    if settings.feedback_session:  # the session's stored reactions reorder its next lists
+        from crs.recommender.feedback import FeedbackProvider
+
+        recommender.feedback = FeedbackProvider(repo, store.index)
     service = ChatService(graph, repo, store.index, prompts, max_message_chars=settings.max_message_chars,
-                          backend_name=settings.llm_backend)
+                          backend_name=settings.llm_backend, llm=build_session_llm(settings, store, prompts))
     return Components(settings, store, recommender, nlu, graph, service, backend)

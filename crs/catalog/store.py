@@ -33,6 +33,49 @@ class CorpusMissingError(RuntimeError):
         super().__init__(f'No movie corpus at {store_dir}: run "crs corpus build"{detail}')
 
 
+class CollectionMismatchError(CorpusMissingError):
+    """The Chroma server does not hold the collection that the store directory describes."""
+
+    def __init__(self, store_dir: Path, chroma_url: str, reason: str) -> None:
+        RuntimeError.__init__(self, f"Chroma server {chroma_url}: {reason}")
+        self.store_dir = Path(store_dir)
+        self.reason = reason
+
+
+def _server_collection(chroma_url: str, name: str, store_dir: Path, manifest: dict[str, Any]) -> Any:
+    """The collection on a Chroma server, checked against the local manifest.
+
+    The movie table stays a file of the store directory (every worker reads it at start),
+    the vectors live on the server; both must be the same build, so the server's count
+    and embedding model must equal the manifest's.
+    """
+    option = "" if name == "movies" else f" --collection {name}"
+    push = f'run "crs corpus push --chroma-url {chroma_url}{option}" with this store directory ({store_dir})'
+    try:
+        files.parse_chroma_url(chroma_url)
+    except ValueError as exc:
+        raise CollectionMismatchError(store_dir, chroma_url, str(exc)) from None
+    try:
+        client = files.http_client(chroma_url)
+        client.heartbeat()
+    except Exception as exc:  # noqa: BLE001 - connection errors come in many types
+        raise CollectionMismatchError(store_dir, chroma_url, f"not reachable ({exc}); is `chroma run` up?") from exc
+    try:
+        chroma = files.get_collection(client, name)
+        stored = chroma.count()
+    except Exception as exc:  # noqa: BLE001 - "does not exist" has no stable exception type
+        raise CollectionMismatchError(store_dir, chroma_url, f"no collection {name!r}: {push}") from exc
+    model = (chroma.metadata or {}).get("embedding_model")
+    if model != manifest.get("model"):
+        raise CollectionMismatchError(store_dir, chroma_url, f"collection {name!r} was built with {model}, "
+                                      f"the store with {manifest.get('model')}: {push}")
+    if stored != manifest.get("count"):
+        raise CollectionMismatchError(store_dir, chroma_url, f"collection {name!r} holds {stored} vectors, "
+                                      f"the store's movie table {manifest.get('count')}: copy the store "
+                                      "directory of the last `crs corpus add`/`push` here, or " + push)
+    return chroma
+
+
 def build_where(year_min: int | None = None, year_max: int | None = None,
                 exclude_genres: Iterable[str] = (), require_genres: Iterable[str] = (),
                 *, any_genres: Iterable[str] = (), redial_only: bool = False) -> dict[str, Any] | None:
@@ -99,12 +142,23 @@ class MovieStore:
         self._matrix: np.ndarray | None = None
 
     @classmethod
-    def open(cls, store_dir: Path, embedder: Any, collection: str = "movies") -> "MovieStore":
+    def open(cls, store_dir: Path, embedder: Any, collection: str = "movies",
+             chroma_url: str | None = None) -> "MovieStore":
         """Open a built store.
+
+        Args:
+            store_dir: The store directory (manifest and movie table; with no
+                ``chroma_url`` also the Chroma folder).
+            embedder: Embeds query texts; must be the model the store was built with.
+            collection: The Chroma collection name.
+            chroma_url: A Chroma server (``http://host:port``) holding the collection,
+                put there by ``crs corpus push``; None for the local Chroma folder.
 
         Raises:
             CorpusMissingError: The store is missing, unfinished, corrupt or was built
                 with another embedding model; the message says to run "crs corpus build".
+            CollectionMismatchError: The Chroma server is unreachable, lacks the
+                collection, or holds another version of it; the message says what to do.
         """
         store_dir = Path(store_dir)
         manifest = files.read_manifest(store_dir)
@@ -122,17 +176,25 @@ class MovieStore:
         count = manifest.get("count")
         if len(movies) != count:
             raise CorpusMissingError(store_dir, f"movie table has {len(movies)} movies, manifest {count}")
-        try:
-            chroma = files.get_collection(files.chroma_client(store_dir), collection)
-            stored = chroma.count()
-        except Exception as exc:  # noqa: BLE001 - Chroma raises many types for a bad store
-            raise CorpusMissingError(store_dir, f"Chroma collection {collection!r}: {exc}") from exc
-        if stored != count:
-            raise CorpusMissingError(store_dir, f"Chroma holds {stored} vectors, manifest {count}")
+        if chroma_url:
+            chroma = _server_collection(chroma_url, collection, store_dir, manifest)
+        else:
+            try:
+                chroma = files.get_collection(files.chroma_client(store_dir), collection)
+                stored = chroma.count()
+            except Exception as exc:  # noqa: BLE001 - Chroma raises many types for a bad store
+                raise CorpusMissingError(store_dir, f"Chroma collection {collection!r}: {exc}") from exc
+            if stored != count:
+                raise CorpusMissingError(store_dir, f"Chroma holds {stored} vectors, manifest {count}")
         return cls(store_dir, MovieIndex(movies), embedder, chroma, manifest, collection)
 
     def __len__(self) -> int:
         return len(self.index)
+
+    @property
+    def chroma(self) -> Any:
+        """The Chroma collection behind the store (local, or on a Chroma server)."""
+        return self._collection
 
     # -- search -------------------------------------------------------------------------
 

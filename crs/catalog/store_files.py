@@ -9,6 +9,9 @@ A store directory holds:
 * ``movies.jsonl``   the movie table, one :meth:`Movie.to_dict` a line;
 * ``manifest.json``  format version, embedding model, movie count, source fingerprint.
 
+With a Chroma server (``CRS_CHROMA_URL``) the collection lives on the server instead
+(``crs corpus push`` copies it there) and the store directory only needs the last two.
+
 The manifest is written last (and removed first when a rebuild starts writing), so a
 store without one, or whose counts disagree with it, is an interrupted build.
 """
@@ -83,6 +86,35 @@ def chroma_client(store_dir: Path) -> Any:
                                      settings=ChromaSettings(anonymized_telemetry=False))
 
 
+def http_client(url: str) -> Any:
+    """A client of a Chroma server (``chroma run``) at ``url``, e.g. ``http://127.0.0.1:8000``.
+
+    Raises:
+        ValueError: ``url`` is not ``http(s)://host[:port]`` (the port defaults to 8000).
+    """
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    scheme, host, port = parse_chroma_url(url)
+    return chromadb.HttpClient(host=host, port=port, ssl=scheme == "https",
+                               settings=ChromaSettings(anonymized_telemetry=False))
+
+
+def parse_chroma_url(url: str) -> tuple[str, str, int]:
+    """``(scheme, host, port)`` of a Chroma server URL; ValueError with the expected form."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(str(url).strip())
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"invalid Chroma server URL {url!r}: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        raise ValueError(f"invalid Chroma server URL {url!r}: expected http(s)://host[:port], "
+                         "e.g. http://127.0.0.1:8000")
+    return parts.scheme, parts.hostname, port or 8000
+
+
 def create_collection(client: Any, name: str, model_id: str) -> Any:
     """(Re)create an empty collection with cosine space and no embedding function.
 
@@ -138,6 +170,27 @@ def upsert_movies(collection: Any, movies: list[Movie], vectors: np.ndarray,
                               embeddings=np.asarray(vectors[start:start + len(chunk)], dtype=np.float32),
                               metadatas=[movie_metadata(m) for m in chunk])
             bar.update(len(chunk))
+
+
+def copy_collection(source: Any, target_client: Any, name: str, model_id: str,
+                    progress: bool = False) -> Any:
+    """Copy every vector and metadata of ``source`` into a fresh collection ``name`` of
+    ``target_client`` (replacing one of that name), without re-embedding anything.
+
+    Returns:
+        The new collection.
+    """
+    target = create_collection(target_client, name, model_id)
+    total = source.count()
+    with tqdm(total=total, desc="Copying vectors", unit="movie", disable=not progress) as bar:
+        for offset in range(0, total, WRITE_BATCH):
+            got = source.get(include=["embeddings", "metadatas"], limit=WRITE_BATCH, offset=offset)
+            if not got["ids"]:
+                break
+            target.upsert(ids=got["ids"], embeddings=np.asarray(got["embeddings"], dtype=np.float32),
+                          metadatas=got["metadatas"])
+            bar.update(len(got["ids"]))
+    return target
 
 
 def _write_atomic(path: Path, lines: Iterable[str]) -> None:

@@ -246,5 +246,6 @@ def add_movies(settings: Settings, path: Path, embedder: Any | None = None) -> i
         CorpusMissingError: There is no store to add to.
     """
     movies = read_movie_file(path)
-    store = MovieStore.open(settings.store_dir, embedder or Embedder(), settings.collection)
+    store = MovieStore.open(settings.store_dir, embedder or Embedder(), settings.collection,
+                            chroma_url=settings.chroma_url)
     return store.add_movies(movies, source=str(path))

@@ -1,4 +1,4 @@
-"""``crs corpus build | add | info``: build and inspect the movie store.
+"""``crs corpus build | add | push | info``: build, share and inspect the movie store.
 
 Errors end in a one-line message on stderr and exit code 1 (a problem with the data or
 the store) or 2 (bad input given on the command line), never a traceback.
@@ -77,6 +77,52 @@ def add(
     typer.echo(f"Added {count} movies from {file} to {settings.store_dir}.")
 
 
+def push(
+    chroma_url: Annotated[Optional[str], typer.Option("--chroma-url", help="The Chroma server, e.g. http://127.0.0.1:8000 (default: CRS_CHROMA_URL).")] = None,
+    store_dir: StoreDir = None,
+    collection: Annotated[Optional[str], typer.Option("--collection", help="Collection name on the server (default: CRS_COLLECTION, 'movies').")] = None,
+) -> None:
+    """Copy the built store's vectors to a Chroma server (no re-embedding); replaces the collection there."""
+    from crs.catalog import store_files as files
+    from crs.catalog.store import CorpusMissingError, MovieStore
+
+    settings = _settings(None, store_dir)
+    url = chroma_url or settings.chroma_url
+    name = collection or settings.collection
+    if not url:
+        _fail("no Chroma server given: pass --chroma-url http://HOST:PORT or set CRS_CHROMA_URL", EXIT_BAD_INPUT)
+    try:
+        files.parse_chroma_url(url)
+    except ValueError as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
+    try:  # the local store must be complete: same checks as the app's
+        local = MovieStore.open(settings.store_dir, _ManifestModel(settings.store_dir), settings.collection)
+    except CorpusMissingError as exc:
+        _fail(str(exc))
+    try:
+        client = files.http_client(url)
+        client.heartbeat()
+    except Exception as exc:  # noqa: BLE001 - connection errors come in many types
+        _fail(f"Chroma server {url} is not reachable ({type(exc).__name__}); is `chroma run` up?")
+    model = local.manifest.get("model")
+    remote = files.copy_collection(local.chroma, client, name, model, progress=True)
+    if remote.count() != len(local):
+        _fail(f"the server holds {remote.count()} vectors after the copy, the store {len(local)}; push again")
+    typer.echo(f"Pushed {len(local)} movie vectors from {settings.store_dir} to {url} (collection {name!r}). "
+               f"Start the app with CRS_CHROMA_URL={url} and this store directory.")
+
+
+class _ManifestModel:
+    """Stands in for the embedder when only opening a store (no query is embedded):
+    claims the model the manifest names, so the open checks everything else."""
+
+    def __init__(self, store_dir: Path) -> None:
+        from crs.catalog import store_files as files
+
+        self.model_id = (files.read_manifest(store_dir) or {}).get("model")
+        self.dim = 384
+
+
 def info(
     store_dir: StoreDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
@@ -113,5 +159,6 @@ def register(app: typer.Typer) -> None:
     corpus = typer.Typer(help="Build and inspect the movie corpus.", no_args_is_help=True)
     corpus.command("build")(build)
     corpus.command("add")(add)
+    corpus.command("push")(push)
     corpus.command("info")(info)
     app.add_typer(corpus, name="corpus")

@@ -5,6 +5,9 @@ migration is then recorded as applied. An existing database gets the migrations 
 not seen yet, in list order, each recorded in ``schema_version`` in the same transaction.
 To change the schema: change the model *and* append a function here that brings an old
 database to the same shape (``op``-free: plain ``conn.execute`` of DDL via SQLAlchemy).
+Migrations must run on SQLite and PostgreSQL alike (the scale-out tests run them on both):
+use types both know (``JSON``, ``TEXT``, ``INTEGER``, ``FLOAT``), no ``IF NOT EXISTS``
+on ``ADD COLUMN`` (SQLite lacks it) and no SQLite-only statements.
 """
 
 from __future__ import annotations
@@ -32,8 +35,29 @@ def m002_session_settings(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE sessions ADD COLUMN settings JSON"))
 
 
+def m003_turn_llm_latency(conn: Connection) -> None:
+    """Wall time each turn spent waiting for its language model (tokens were already there)."""
+    conn.execute(text("ALTER TABLE turns ADD COLUMN llm_latency_ms FLOAT"))
+
+
 #: Applied in this order; never reorder or rename an entry once released.
-MIGRATIONS: tuple[Migration, ...] = (m001_initial, m002_session_settings)
+MIGRATIONS: tuple[Migration, ...] = (m001_initial, m002_session_settings, m003_turn_llm_latency)
+
+
+#: PostgreSQL advisory lock key held while migrating ("CRS0"): several app workers
+#: starting at once against a fresh database would otherwise all run ``create_all``.
+MIGRATION_LOCK_KEY = 0x43525330
+
+
+def _serialise(conn: Connection) -> None:
+    """Make concurrent migrations of one database run one after the other.
+
+    SQLite gets this from the ``BEGIN IMMEDIATE`` of :func:`crs.storage.db.writer`;
+    PostgreSQL from a transaction-scoped advisory lock (released at commit; its DDL is
+    transactional, so a worker that waited then sees the finished schema).
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
 
 
 def migrate(engine: Engine, migrations: Sequence[Migration] = MIGRATIONS) -> list[str]:
@@ -51,6 +75,7 @@ def migrate(engine: Engine, migrations: Sequence[Migration] = MIGRATIONS) -> lis
     if len(set(names)) != len(names):
         raise ValueError(f"duplicate migration names in {names}")
     with writer(engine).begin() as conn:
+        _serialise(conn)
         SchemaVersion.__table__.create(conn, checkfirst=True)
         applied = set(conn.scalars(select(SchemaVersion.name)))
         fresh = not applied and not inspect(conn).has_table("sessions")
