@@ -10,7 +10,8 @@ a second process (the CLI next to a running app). Three settings make that safe:
   and SQLite then answers "database is locked" without waiting at all.
 
 Foreign keys are switched on for every connection because SQLite leaves them off.
-Any other SQLAlchemy URL (PostgreSQL, ...) gets a plain engine.
+PostgreSQL (psycopg 3) gets the same one-writer-at-a-time rule from an advisory lock;
+any other SQLAlchemy URL gets a plain engine.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         raise ValueError(f"Invalid database URL {url!r}: {exc}") from exc
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3 (the 'server' extra), not psycopg2
+    if parsed.get_backend_name() == "postgresql":
+        engine = create_engine(parsed, echo=echo, pool_pre_ping=True)
+        _tune_postgres(engine)
+        return engine
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, echo=echo, pool_pre_ping=True)
 
@@ -83,10 +88,32 @@ def _tune_sqlite(engine: Engine, *, wal: bool) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+#: PostgreSQL advisory lock that write transactions take first ("CRSW"), see below.
+PG_WRITE_LOCK_KEY = 0x43525357
+
+
+def _tune_postgres(engine: Engine) -> None:
+    """Give :func:`writer` transactions SQLite's semantics on PostgreSQL: they take one
+    database-wide write lock (a transaction-scoped advisory lock) before anything else.
+
+    The repository reads a row and then inserts it if it was missing ("get or create");
+    under PostgreSQL's READ COMMITTED two workers doing that for one session at once would
+    both insert and one would fail on the primary key. Serialising the (millisecond-short)
+    write transactions, as SQLite's ``BEGIN IMMEDIATE`` does, keeps the repository the
+    same on both engines; reads are never blocked.
+    """
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get(_BEGIN_OPTION) == "IMMEDIATE":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK_KEY})")
+
+
 def writer(engine: Engine) -> Engine:
     """The same engine (same pool) whose transactions take the write lock up front.
 
     Use it for every transaction that writes; plain ``engine`` is for reads.
-    Non-SQLite engines ignore the option.
+    PostgreSQL takes an advisory write lock instead (see :func:`_tune_postgres`); other
+    engines ignore the option.
     """
     return engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
