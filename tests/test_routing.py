@@ -5,7 +5,7 @@ import pytest
 from crs.dialogue.routing import route_after_feedback, route_turn
 
 BASE = {"reset": False, "ambiguous": False, "feedback": None, "new_info": False, "more": False, "ask": False,
-        "greet": False, "goodbye": False, "can_recommend": False}
+        "greet": False, "goodbye": False, "can_recommend": False, "conflict": False, "answered": False}
 REC = [{"id": "1", "title": "Heat", "year": 1995}]
 
 
@@ -24,6 +24,17 @@ REC = [{"id": "1", "title": "Heat", "year": 1995}]
     ({"goodbye": True}, REC, "greeting"),
     ({"greet": True, "new_info": True, "can_recommend": True}, [], "recommendation"),
     ({}, [], "elicitation"),
+    # contradictory wishes are asked about before anything else is done with the message
+    ({"conflict": True, "new_info": True, "can_recommend": True}, [], "clarification"),
+    ({"conflict": True, "feedback": "reject"}, REC, "clarification"),
+    ({"conflict": True, "reset": True}, REC, "greeting"),
+    # an answer to the bot's attribute question (an option, or "any") is followed by a list
+    ({"answered": True, "can_recommend": True}, [], "recommendation"),
+    ({"answered": True, "can_recommend": True, "new_info": True}, REC, "recommendation"),
+    ({"answered": True, "goodbye": True}, REC, "greeting"),
+    ({"answered": True, "ambiguous": True}, [], "clarification"),
+    # only a dislike, no ask: the bot elicits (with an attribute question when one splits the candidates)
+    ({"new_info": True}, [], "elicitation"),
 ])
 def test_route_turn(flags, last_recs, expected):
     assert route_turn({"act": {**BASE, **flags}, "last_recs": last_recs}) == expected

@@ -16,12 +16,14 @@ def route_turn(state: dict[str, Any]) -> TurnRoute:
     has_recs = bool(state.get("last_recs"))
     if act.get("reset"):
         return "greeting"
-    if act.get("ambiguous"):
+    if act.get("ambiguous") or act.get("conflict"):
         return "clarification"
     if has_recs and act.get("feedback") in {"seen", "reject", "accept", "why"}:
         return "feedback"
     if act.get("goodbye") and not act.get("new_info"):
         return "greeting"
+    if act.get("answered"):  # the user answered the bot's question: show what it narrowed to
+        return "recommendation"
     if act.get("new_info") or act.get("more") or act.get("ask"):
         return "recommendation" if act.get("can_recommend") else "elicitation"
     if act.get("greet"):

@@ -42,6 +42,11 @@ class DialogueState(TypedDict, total=False):
         preface: Text that goes before the reply (acknowledgements, notices).
         phase / reply / recommendations / intent: The turn's output.
         feedback_events: [{"movie_id", "kind"}] produced this turn, for storage.
+        question: An open attribute question (``policy.Question.to_state()``): {"attribute",
+            "options": [{"value", "label", "share"}], "gain"}; cleared by the next message.
+        asked: Attributes asked about so far (never asked twice).
+        conflict: An open contradiction (``policy.Conflict.to_state()``): {"kind", "first",
+            "second"}, each side {"label", "item" | "year_min"/"year_max"}.
         options: Per-session options set from the web UI ({"n_recommendations": int,
             "include_seen": bool}); missing keys mean the product defaults.
     """
@@ -64,3 +69,6 @@ class DialogueState(TypedDict, total=False):
     intent: str
     feedback_events: list[dict[str, Any]]
     options: dict[str, Any]
+    question: dict[str, Any] | None
+    asked: list[str]
+    conflict: dict[str, Any] | None

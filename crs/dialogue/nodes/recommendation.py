@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from crs.dialogue.asking import pick_question, question_text
 from crs.dialogue.deps import DialogueDeps
+from crs.dialogue.policy import cumulative, follow_up_wanted, relaxations
 from crs.dialogue.render import rec_dict, summarize
 from crs.dialogue.state import Phase
 from crs.preferences import Polarity, Preferences
+from crs.recommender.pipeline import RecResult
 from crs.recommender.types import RecQuery
 
 
@@ -27,6 +31,9 @@ def make_recommendation(deps: DialogueDeps):
             message=state.get("text", ""),
         )
         result = deps.recommender.recommend(query)
+        dropped = ""
+        if not result.items:
+            result, dropped = _relax(deps, query)
         summary = summarize(prefs)
         if not result.items:
             reply = deps.prompts.reply("recommend_none", seed, summary=summary)
@@ -35,13 +42,22 @@ def make_recommendation(deps: DialogueDeps):
             recs = [rec_dict(c) for c in result.items]
             key = "recommend_more" if shown else "recommend_intro"
             lines = [deps.prompts.reply(key, seed, summary=summary)]
-            if result.relaxed:
+            if dropped:
+                lines.insert(0, deps.prompts.reply("recommend_relaxed_empty", seed, dropped=dropped))
+            elif result.relaxed:
                 lines.insert(0, deps.prompts.reply("recommend_relaxed", seed, missing=" / ".join(result.relaxed)))
             for rank, rec in enumerate(recs, 1):
                 template = "recommend_item" if rec["year"] else "recommend_item_noyear"
                 lines.append(deps.prompts.reply(template, seed, rank=rank, title=rec["title"], year=rec["year"],
                                                 reason=rec["reason"]))
             reply = "\n".join(lines)
+        follow: dict[str, Any] = {}
+        asked = list(state.get("asked") or [])
+        if recs and follow_up_wanted(state.get("act") or {}, prefs, asked, bool(state.get("pending") or state.get("conflict"))):
+            question = pick_question(deps, state, prefs, extra_exclude={r["id"] for r in recs})
+            if question is not None:
+                reply = f"{reply}\n{question_text(deps, question, seed, follow_up=True)}"
+                follow = {"question": question.to_state(), "asked": [*asked, question.attribute]}
         if state.get("preface"):
             reply = f"{state['preface']}\n{reply}"
         return {
@@ -50,9 +66,21 @@ def make_recommendation(deps: DialogueDeps):
             "recommendations": recs,
             "last_recs": recs or state.get("last_recs") or [],
             "shown": shown + [r["id"] for r in recs if r["id"] not in shown],
+            **follow,
         }
 
     return recommendation
+
+
+def _relax(deps: DialogueDeps, query: RecQuery) -> tuple[RecResult, str]:
+    """Nothing meets every hard constraint: loosen the softest one that brings results
+    back (policy.RELAX_ORDER), else pile them up; returns the result and what was dropped,
+    for the reply to say plainly. Shown, seen and turned-down movies stay excluded."""
+    for relaxation in [*relaxations(query.preferences), *cumulative(query.preferences)[1:]]:
+        result = deps.recommender.recommend(replace(query, preferences=relaxation.preferences))
+        if result.items:
+            return result, relaxation.describe()
+    return RecResult(), ""
 
 
 def _without_seen(prefs: Preferences) -> Preferences:

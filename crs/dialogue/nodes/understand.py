@@ -6,8 +6,10 @@ import re
 from typing import Any
 
 from crs.catalog.normalize import norm_words
+from crs.dialogue import policy
 from crs.dialogue.deps import DialogueDeps
 from crs.nlu.types import Intent, NLUResult
+from crs.nlu.years import parse_years
 from crs.preferences import Polarity, PreferenceItem, Preferences, Slot
 
 
@@ -24,6 +26,7 @@ def make_understand(deps: DialogueDeps):
         if nlu.has(Intent.RESET):
             return {"preferences": Preferences().model_dump(mode="json"), "pending": None, "excluded": [], "shown": [],
                     "last_recs": [], "preface": "", "feedback_events": [], "recommendations": [],
+                    "question": None, "asked": [], "conflict": None,
                     "intent": Intent.RESET.value, "act": {"reset": True}}
         resolved_pending = False
         if pending:
@@ -39,6 +42,25 @@ def make_understand(deps: DialogueDeps):
             else:
                 excluded.extend(pending["candidates"])
             pending = None
+        seed = f"{state['session_id']}|{turn}"
+        asked = list(state.get("asked") or [])
+        answered = False
+        question = state.get("question")
+        if question and not resolved_pending and not _is_feedback(nlu):
+            answered = _answer_question(question, nlu, text, prefs, turn, preface, deps, seed)
+            if answered:
+                nlu.refers_to_shown = []  # "the second one" picked an option, not a shown movie
+        changed_mind = policy.says_change_of_mind(text, nlu.has(Intent.CHANGE_MIND))
+        conflict = state.get("conflict")
+        resolved_conflict = False
+        if conflict:
+            _settle_conflict(conflict, nlu, text, prefs, turn, preface, deps, seed)
+            resolved_conflict, conflict = True, None
+        new_conflict = None if resolved_conflict else policy.find_conflict(
+            prefs, nlu.items, nlu.year_min, nlu.year_max, _clause_years(text, deps), changed_mind)
+        if new_conflict is not None:
+            _hold_back(nlu, new_conflict)
+            conflict = new_conflict.to_state()
         if nlu.has(Intent.CHANGE_MIND):
             _replace_likes(prefs, nlu)
         for item in nlu.items:
@@ -56,7 +78,14 @@ def make_understand(deps: DialogueDeps):
                        "polarity": polarity.value}
             for other, _ in nlu.ambiguous[1:]:
                 excluded.extend(m.id for m in other.candidates)
-        act = _act(nlu, prefs, bool(nlu.ambiguous), resolved_pending)
+        act = _act(nlu, prefs, bool(nlu.ambiguous), resolved_pending or resolved_conflict)
+        act["conflict"] = conflict is not None and not nlu.ambiguous
+        act["answered"] = answered
+        if answered:
+            act["can_recommend"] = True
+        if conflict is not None and nlu.ambiguous:  # the title question first; the newer wish wins meanwhile
+            _settle_conflict(conflict, nlu, "", prefs, turn, preface, deps, seed)
+            conflict = None
         return {
             "preferences": prefs.model_dump(mode="json"),
             "pending": pending,
@@ -68,6 +97,9 @@ def make_understand(deps: DialogueDeps):
             "mentioned": nlu.mentioned,
             "feedback_events": [],
             "recommendations": [],
+            "question": None,
+            "asked": list(dict.fromkeys(asked)),
+            "conflict": conflict,
         }
 
     return understand
@@ -146,3 +178,78 @@ def resolve_clarification(pending: dict[str, Any], nlu: NLUResult, text: str, de
         if item.slot == Slot.MOVIE and item.value in pending["candidates"]:
             return item.value
     return None
+
+
+def _is_feedback(nlu: NLUResult) -> bool:
+    return any(nlu.has(i) for i in (Intent.SEEN, Intent.REJECT, Intent.ASK_WHY, Intent.ACCEPT, Intent.RESET))
+
+
+#: Which preference slot answers which attribute question.
+_ATTRIBUTE_SLOT = {"genre": Slot.GENRE, "director": Slot.PERSON, "actor": Slot.PERSON, "mood": Slot.MOOD}
+
+
+def _answer_question(question: dict[str, Any], nlu: NLUResult, text: str, prefs: Preferences, turn: int,
+                     preface: list[str], deps: DialogueDeps, seed: str) -> bool:
+    """Use the answer to an attribute question; True if the message answered it (an
+    option, by name or ordinal, or "any" / "don't mind"). What the NLU read from the
+    answer is used as it is; an option it could not read ("the second one", "Nolan",
+    "something classic") is added here."""
+    attribute = question["attribute"]
+    options = question.get("options") or []
+    slot = _ATTRIBUTE_SLOT.get(attribute)
+    said = [i for i in nlu.items if slot is not None and i.slot == slot and i.polarity == Polarity.LIKE]
+    stated_years = nlu.year_min is not None or nlu.year_max is not None
+    if (said and attribute != "era") or (attribute == "era" and stated_years):
+        return True  # the NLU already understood the answer
+    pick = policy.match_option(question, text, nlu.refers_to_shown)
+    if pick is None:
+        if policy.is_skip(text) and not nlu.items and not stated_years:
+            preface.append(deps.prompts.reply("ask_skipped", seed))
+            return True
+        return False
+    option = options[pick]
+    if attribute == "era":
+        _, _, lo, hi = next(e for e in policy.ERAS if e[0] == option["value"])
+        prefs.year_min, prefs.year_max = lo, hi
+    else:
+        prefs.add(PreferenceItem(slot=slot, value=option["value"], polarity=Polarity.LIKE, label=option["value"], turn=turn))
+    preface.append(deps.prompts.reply("ask_answered", seed, option=option["label"]))
+    return True
+
+
+def _clause_years(text: str, deps: DialogueDeps) -> list[tuple[int | None, int | None]]:
+    """Year bounds of each part of the message ("after 2010 and before 1990" -> two)."""
+    parts = re.split(r"\band\b|\bbut\b|[,;]", text)
+    if len(parts) < 2:
+        return []
+    reference = getattr(deps.nlu, "reference_year", 2020)
+    return [(c.year_min, c.year_max) for part in parts if part.strip() for c in [parse_years(part, reference)]]
+
+
+def _hold_back(nlu: NLUResult, conflict: policy.Conflict) -> None:
+    """Keep this message's side(s) of a contradiction out of the preferences until the
+    user says which they meant."""
+    if conflict.kind == "year":
+        nlu.year_min = nlu.year_max = None
+        return
+    value = (conflict.first.item or conflict.second.item)["value"].lower()
+    slot = conflict.kind
+    nlu.items = [i for i in nlu.items if not (i.slot.value == slot and i.value.lower() == value)]
+
+
+def _settle_conflict(conflict: dict[str, Any], nlu: NLUResult, text: str, prefs: Preferences, turn: int,
+                     preface: list[str], deps: DialogueDeps, seed: str) -> None:
+    """Apply the side the answer keeps; without an answer the newer statement wins, and
+    the reply says so."""
+    side_name = policy.pick_side(conflict, text, nlu.items, nlu.year_min, nlu.year_max) if text else None
+    key = "conflict_resolved"
+    if side_name is None:
+        side_name, key = "second", "conflict_default"
+    side = conflict[side_name]
+    if side.get("item") is not None:
+        item = dict(side["item"], turn=turn)
+        prefs.add(PreferenceItem.model_validate(item))
+    else:
+        prefs.year_min, prefs.year_max = side.get("year_min"), side.get("year_max")
+        nlu.year_min = nlu.year_max = None
+    preface.append(deps.prompts.reply(key, seed, choice=side["label"]))
