@@ -115,9 +115,18 @@ class ChatService(SessionControls):
         "why": "Why {title}?",
     }
 
+    @staticmethod
+    def clock():
+        """Now, timezone-aware: the time a click's dwell is measured to (a simulated user
+        replaces it on the instance to give its clicks realistic dwell times)."""
+        from datetime import datetime, timezone
+
+        return datetime.now(timezone.utc)
+
     def click(self, session_id: str, movie_id: str, kind: str) -> dict[str, Any]:
         """A one-click feedback on a shown movie: stored as a feedback event (with the
-        seconds since the list was shown) and answered as the equivalent typed turn."""
+        seconds since the list was shown) and answered as the equivalent typed turn; the
+        per-session implicit-feedback signal (crs.recommender.feedback) reads it back."""
         if kind not in self.CLICK_TEXT:
             raise InputError(f"Unknown feedback {kind!r}; use one of {', '.join(self.CLICK_TEXT)}.")
         movie = self.index.get(movie_id)
@@ -131,7 +140,7 @@ class ChatService(SessionControls):
             shown_at = datetime.fromisoformat(last["created_at"])
             if shown_at.tzinfo is None:
                 shown_at = shown_at.replace(tzinfo=timezone.utc)
-            dwell = max(0.0, (datetime.now(timezone.utc) - shown_at).total_seconds())
+            dwell = max(0.0, (self.clock() - shown_at).total_seconds())
         return self._run_turn(session_id, self.CLICK_TEXT[kind].format(title=movie.display),
                               click={"movie_id": movie_id, "kind": kind, "dwell_s": dwell})
 

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 from crs.catalog.models import Movie
 from crs.catalog.normalize import norm_title
 from crs.nlu.lexicon import Lexicon, load_lexicon
@@ -42,25 +44,35 @@ class HybridWeights:
     disliked: float = 0.6
     popularity: float = 0.25
     mood: float = 0.15
+    #: Implicit feedback of this session (crs.recommender.feedback): closeness to rewarded
+    #: movies (embeddings), their collaborative neighbours, rejected genres/directors.
+    feedback_item: float = 0.6
+    feedback_collab: float = 0.3
+    feedback_attr: float = 0.5
+    #: The per-movie bias learned by `crs train feedback` (0 when no artefact is loaded).
+    feedback_bias: float = 0.3
 
 
 class HybridRetriever:
     """Stage-1 retriever; see the module docstring."""
 
     def __init__(self, store, collab: CollabScorer | None = None, weights: HybridWeights | None = None,
-                 lexicon: Lexicon | None = None, pool_size: int = 300) -> None:
+                 lexicon: Lexicon | None = None, pool_size: int = 300,
+                 item_bias: Mapping[str, float] | None = None) -> None:
         """Args:
             store: An open :class:`crs.catalog.store.MovieStore` (Chroma + movie table).
             collab: Optional trained collaborative model.
             weights: Fusion weights.
             lexicon: NLU lexicon (mood words).
             pool_size: How many candidates each pool contributes.
+            item_bias: Per-movie bias learned from stored feedback (``crs train feedback``).
         """
         self.store = store
         self.collab = collab
         self.weights = weights or HybridWeights()
         self.lexicon = lexicon or load_lexicon()
         self.pool_size = pool_size
+        self.item_bias = dict(item_bias or {})
         self._by_genre: dict[str, list[str]] | None = None
         self._by_person: dict[str, list[str]] | None = None
         self._popular: list[str] | None = None
@@ -97,7 +109,8 @@ class HybridRetriever:
         rules = Constraints.from_query(query, index, self._title_facts)
         liked = [i for i in prefs.liked_movies if i in index]
         recency = liked_recency(prefs, liked)
-        semantic = self._semantic(query, liked)
+        signal = query.feedback
+        semantic = self._semantic(query, liked, signal.positives()[:3] if signal else [])
         collab = self._collab(query, recency)
         pool: dict[str, None] = dict.fromkeys(semantic)
         pool.update(dict.fromkeys(sorted(collab, key=collab.get, reverse=True)[: self.pool_size]))
@@ -113,16 +126,22 @@ class HybridRetriever:
         sims = self._similarities(allowed, recency, list(prefs.disliked_movies), query.text, semantic)
         out = [self._score(m, query, sims[row], collab.get(m.id, 0.0) / max_collab, taste, asks)
                for row, m in enumerate(allowed)]
+        if signal:
+            self._apply_feedback(out, signal, set(prefs.liked_genres) | asks[0])
         out.sort(key=lambda c: (-c.evidence["meets"], -c.score, c.movie.id))
         return out[:n]
 
-    def _semantic(self, query: RecQuery, liked: list[str]) -> dict[str, dict[str, float]]:
-        """Chroma neighbours of each liked movie (recent first) and of the user's words."""
+    def _semantic(self, query: RecQuery, liked: list[str], rewarded: list[str] = ()) -> dict[str, dict[str, float]]:
+        """Chroma neighbours of each liked movie (recent first), of movies the session's
+        feedback rewarded, and of the user's words."""
         found: dict[str, dict[str, float]] = defaultdict(dict)
         for movie_id in liked[-5:]:
             vec = self.store.vectors([movie_id])
             for movie, sim in self.store.search(vec, n=60, exclude=set(liked)):
                 found[movie.id][f"like:{movie_id}"] = sim
+        for movie_id in [m for m in rewarded if m not in liked and m in self.store.index]:
+            for movie, _ in self.store.search(self.store.vectors([movie_id]), n=30, exclude=set(liked)):
+                found.setdefault(movie.id, {})
         if query.text.strip():
             for movie, sim in self.store.search_text(query.text, n=self.pool_size // 2):
                 found[movie.id]["text"] = sim
@@ -151,6 +170,27 @@ class HybridRetriever:
                 if "text" in found.get(movie.id, {}):
                     out[row]["text"] = found[movie.id]["text"]
         return out
+
+    def _apply_feedback(self, candidates: list[Candidate], signal, exempt_genres: set[str]) -> None:
+        """Add this session's implicit feedback to each score (see crs.recommender.feedback)."""
+        from crs.recommender.feedback import collab_scores, similarity_scores
+
+        if not candidates:
+            return
+        w = self.weights
+        rewarded = [m for m in signal.rewards if m in self.store.index]
+        ids = [c.movie.id for c in candidates]
+        if rewarded:
+            values = np.array([signal.rewards[m] for m in rewarded], np.float32)
+            item = similarity_scores(self.store.vectors(ids), self.store.vectors(rewarded), values)
+        else:
+            item = np.zeros(len(ids), np.float32)
+        neighbours = collab_scores(self.collab, signal.rewards, ids)
+        for c, sim, nb in zip(candidates, item, neighbours):
+            attr = signal.attribute_score(c.movie, exempt_genres)
+            delta = w.feedback_item * float(sim) + w.feedback_collab * float(nb) + w.feedback_attr * attr
+            c.score += delta
+            c.evidence["feedback"] = delta
 
     def _collab(self, query: RecQuery, recency: dict[str, float]) -> dict[str, float]:
         prefs = query.preferences
@@ -181,7 +221,7 @@ class HybridRetriever:
         taste = len(taste_genres & set(movie.genres)) / len(union) if taste_genres and union else 0.0
         score = (w.collab * collab + w.semantic * semantic + w.text * text + w.genre * genre + w.taste * taste
                  + w.person * (1.0 if person else 0.0) + w.popularity * popularity + w.mood * mood
-                 - w.disliked * disliked)
+                 - w.disliked * disliked + w.feedback_bias * self.item_bias.get(movie.id, 0.0))
         meets_person = not ask_people or person is not None
         meets_genre = not ask_genres or any(g in ask_genres for g in movie.genres)
         evidence = {

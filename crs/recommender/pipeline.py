@@ -3,7 +3,7 @@ explicit asks (relaxing softly when nothing does), then refine and explain."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from crs.recommender.hybrid import current_asks
 from crs.recommender.types import Candidate, RecQuery, Reranker, Retriever
@@ -23,14 +23,23 @@ class RecResult:
 
 
 class Recommender:
-    """Stage 1 (``retriever``) then stage 2 (``reranker``)."""
+    """Stage 1 (``retriever``) then stage 2 (``reranker``).
 
-    def __init__(self, retriever: Retriever, reranker: Reranker, n_candidates: int = 100) -> None:
+    ``feedback`` (optional, a :class:`crs.recommender.feedback.FeedbackProvider`) turns the
+    session's stored reactions into the query's implicit-feedback signal, which stage 1
+    uses to reorder its candidates.
+    """
+
+    def __init__(self, retriever: Retriever, reranker: Reranker, n_candidates: int = 100,
+                 feedback=None) -> None:
         self.retriever = retriever
         self.reranker = reranker
         self.n_candidates = n_candidates
+        self.feedback = feedback
 
     def recommend(self, query: RecQuery) -> RecResult:
+        if self.feedback is not None and query.session_id and query.feedback is None:
+            query = replace(query, feedback=self.feedback.signal(query))
         candidates = self.retriever.retrieve(query, self.n_candidates)
         if not candidates:
             return RecResult()

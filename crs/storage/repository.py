@@ -308,6 +308,20 @@ class Repository:
             return [{"movie_id": r.movie_id, "kind": r.kind, "turn": r.turn, "dwell_s": r.dwell_s,
                      "created_at": _iso(r.created_at)} for r in rows]
 
+    def feedback_session_ids(self) -> list[str]:
+        """Ids of every session that was shown at least one movie, oldest first (the
+        sessions ``crs train feedback`` learns from)."""
+        stmt = (select(ShownRow.session_id, func.min(ShownRow.shown_at).label("first"))
+                .group_by(ShownRow.session_id).order_by("first", ShownRow.session_id))
+        with self._read() as s:
+            return [row.session_id for row in s.execute(stmt)]
+
+    def feedback_counts(self) -> dict[str, int]:
+        """How many feedback events of each kind the database holds."""
+        with self._read() as s:
+            return {kind: int(n) for kind, n in s.execute(
+                select(FeedbackRow.kind, func.count()).group_by(FeedbackRow.kind).order_by(FeedbackRow.kind))}
+
     # -- web UI: this browser's sessions, per-session settings, edits, forgetting -------
 
     def sessions_by_ids(self, session_ids: list[str]) -> list[dict[str, Any]]:
