@@ -4,6 +4,7 @@
                  [--k 1,10,50] [--out report.json] [--data-dir DIR] [--variants a,b]
     crs train retriever [--data-dir DIR] [--out FILE]
     crs train rl [--backend template|openai] [--samples N] [--epochs E] [--out FILE]
+    crs train feedback [--db URL] [--out FILE] [--min-events N]   (crs.recommender.feedback_cli)
     crs bench [--store-dir DIR] [--states N] [--eval/--no-eval] [--train] [--out FILE]
 """
 
@@ -235,4 +236,7 @@ def register(app: typer.Typer) -> None:
     train_app = typer.Typer(help="Train recommender artefacts.", no_args_is_help=True)
     train_app.command("retriever")(train_retriever)
     train_app.command("rl")(train_rl)
+    from crs.recommender.feedback_cli import train_feedback
+
+    train_app.command("feedback")(train_feedback)
     app.add_typer(train_app, name="train")
