@@ -94,3 +94,15 @@ def redial_store(tmp_path_factory: pytest.TempPathFactory, embedder) -> Settings
     settings = settings_for(tmp_path_factory.mktemp("redial_store"))
     build_corpus(settings, include_movielens=False, progress=False, embedder=embedder)
     return settings
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Issue 6: how many generated inputs the fuzz tests ran (see tests/fuzz_counts.py)."""
+    import sys
+
+    counts = sys.modules.get("fuzz_counts")
+    if counts is None or not counts.COUNTS:
+        return
+    for line in counts.report_lines():
+        terminalreporter.write_line(line)
+    counts.write_report(Path(__file__).resolve().parent.parent / "reports" / "fuzz-examples.json")
