@@ -13,6 +13,7 @@ import secrets
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 from crs.dialogue.checkpoints import prune_checkpoints
@@ -30,13 +31,17 @@ class InputError(ValueError):
 class ChatService(SessionControls):
     """Conversations over the dialogue graph and the session database."""
 
-    def __init__(self, graph, repo, index, prompts, *, max_message_chars: int = 4000, backend_name: str = "template") -> None:
+    def __init__(self, graph, repo, index, prompts, *, max_message_chars: int = 4000, backend_name: str = "template",
+                 llm: Any = None) -> None:
         self.graph = graph
         self.repo = repo
         self.index = index
         self.prompts = prompts
         self.max_message_chars = max_message_chars
         self.backend_name = backend_name
+        #: Per-session language models (:class:`crs.llm.sessions.SessionLLM`); None: the
+        #: graph's own backend for every session and template wording.
+        self.llm = llm
         self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
 
@@ -68,8 +73,34 @@ class ChatService(SessionControls):
         """Answer one user message in a session (created on first use)."""
         return self._run_turn(session_id, text)
 
+    def stream_turn(self, session_id: str, text: str) -> Iterator[tuple[str, Any]]:
+        """:meth:`handle_turn` for a UI that shows the reply as it is written.
+
+        Yields ``("partial", reply so far)`` while the session's language model words the
+        reply (nothing of the kind with the template backend), then ``("turn", turn
+        object)`` once; the turn is stored before that last item. A partial reply may
+        still be replaced: the final one is the validated (or the template) wording.
+        """
+        return self._turn_steps(session_id, text)
+
     def _run_turn(self, session_id: str, text: str, click: dict[str, Any] | None = None) -> dict[str, Any]:
         """One turn; ``click`` is a feedback event to store with it (from a card button)."""
+        out: dict[str, Any] = {}
+        for kind, value in self._turn_steps(session_id, text, click):
+            if kind == "turn":
+                out = value
+        return out
+
+    def _turn_backend(self, session_id: str) -> Any:
+        """This turn's :class:`crs.llm.turn.TurnBackend` (None without per-session LLMs)."""
+        if self.llm is None:
+            return None
+        options = self.repo.session_settings(session_id) if self.repo.session_exists(session_id) else {}
+        return self.llm.turn_backend(session_id, options)
+
+    def _turn_steps(self, session_id: str, text: str,
+                    click: dict[str, Any] | None = None) -> Iterator[tuple[str, Any]]:
+        from crs.llm.turn import CONFIG_KEY
         from crs.storage import check_session_id
 
         check_session_id(session_id)
@@ -77,14 +108,20 @@ class ChatService(SessionControls):
         with self._lock(session_id):
             started = time.perf_counter()
             turn = self.repo.next_turn_index(session_id)
-            config = {"configurable": {"thread_id": session_id}}
+            config: dict[str, Any] = {"configurable": {"thread_id": session_id}}
             self._seed_if_needed(session_id, config)
+            llm = self._turn_backend(session_id)
+            if llm is not None:
+                config["configurable"][CONFIG_KEY] = llm
             state = self.graph.invoke({"session_id": session_id, "turn": turn, "text": message}, config)
-            reply = state.get("reply", "")
-            if notice:
-                reply = f"{notice}\n{reply}"
             prefs = Preferences.model_validate(state.get("preferences") or {})
             recs = state.get("recommendations") or []
+            reply = state.get("reply", "")
+            if llm is not None and llm.has_model and not llm.failed and self.llm.wording is not None:
+                reply = yield from self._reword(llm, reply, recs, notice)
+            prefix = "\n".join(part for part in (notice, self.llm.notice(llm) if llm is not None else "") if part)
+            if prefix:
+                reply = f"{prefix}\n{reply}"
             out = {
                 "session": session_id,
                 "turn": turn,
@@ -97,13 +134,47 @@ class ChatService(SessionControls):
             latency = (time.perf_counter() - started) * 1000
             self.repo.record_turn(session_id, index=turn, user_text=message, reply=reply, phase=out["phase"],
                                   intent=state.get("intent", ""), preferences=prefs, recommendations=recs,
-                                  latency_ms=latency, llm_backend=self.backend_name)
+                                  latency_ms=latency, **self._llm_accounting(llm))
             prune_checkpoints(self.graph.checkpointer, session_id)
             events = [e for e in state.get("feedback_events") or [] if not click or e["movie_id"] != click["movie_id"]]
             for event in events + ([click] if click else []):
                 self.repo.add_feedback(session_id, event["movie_id"], event["kind"], turn=turn,
                                        dwell_s=event.get("dwell_s"))
-            return out
+        yield "turn", out
+
+    def _reword(self, llm: Any, draft: str, recs: list[dict[str, Any]], notice: str) -> Iterator[tuple[str, Any]]:
+        """Stream the model's wording of ``draft`` (as partial replies) and return the
+        reply: the wording if it passes validation in time, else ``draft``."""
+        lead = f"{notice}\n" if notice else ""
+        deadline = time.perf_counter() + self.llm.timeout_s
+        parts: list[str] = []
+        try:
+            for piece in self.llm.wording.stream(llm, draft):
+                parts.append(piece)
+                yield "partial", lead + "".join(parts)
+                if time.perf_counter() > deadline:
+                    log.warning("reply wording ran past %.1f s; the template reply stands", self.llm.timeout_s)
+                    return draft
+        except Exception:  # counted and logged by the turn backend (never the text)
+            return draft
+        if not parts:
+            return draft
+        verdict = self.llm.wording.validate("".join(parts), draft, recs)
+        if not verdict.ok:
+            log.info("reworded reply rejected (%s); the template reply stands", verdict.reason)
+            return draft
+        return "".join(parts).strip()
+
+    def _llm_accounting(self, llm: Any) -> dict[str, Any]:
+        """The turn row's backend, tokens and LLM wait (0 tokens for the template)."""
+        if llm is None:
+            return {"llm_backend": self.backend_name}
+        if not llm.has_model:
+            return {"llm_backend": llm.name, "tokens_in": 0, "tokens_out": 0, "llm_latency_ms": 0.0}
+        usage = llm.usage
+        name = f"{llm.name}:failed" if usage.error else llm.name
+        return {"llm_backend": name, "tokens_in": usage.tokens_in, "tokens_out": usage.tokens_out,
+                "llm_latency_ms": round(usage.latency_ms, 1)}
 
     #: How a click on a recommendation card is said, so the dialogue treats it exactly
     #: as if the user had typed it (the feedback node and the NLU do the rest).

@@ -132,6 +132,58 @@ class SessionControls:
             self.graph.update_state(config, {"options": options}, as_node="recommendation")
         return options
 
+    def llm_settings(self, session_id: str) -> dict[str, Any]:
+        """The session's language model: {"kind", "base_url", "model", "has_key",
+        "description", "local_available"} (the product default when it chose none).
+        The API key itself is never returned."""
+        from crs.llm.local_backend import local_available
+
+        llm = getattr(self, "llm", None)
+        options = self.repo.session_settings(session_id) if self.repo.session_exists(session_id) else {}
+        if llm is None:
+            return {"kind": "template", "base_url": "", "model": "", "has_key": False,
+                    "description": "Templates (no language model)", "local_available": local_available()}
+        choice = llm.choice(options)
+        return {**choice.to_json(), "base_url": choice.base_url, "model": choice.model,
+                "has_key": llm.has_key(session_id), "description": choice.describe(),
+                "local_available": local_available()}
+
+    def update_llm_settings(self, session_id: str, kind: str, base_url: str = "", model: str = "",
+                            api_key: str | None = None) -> dict[str, Any]:
+        """Choose the session's language model from its next turn on.
+
+        The choice (kind, URL, model) is stored with the session; ``api_key`` is kept in
+        this process's memory only (never stored or logged): None keeps the key given
+        before, "" forgets it. Returns :meth:`llm_settings`.
+
+        Raises:
+            InputError: An unknown kind, a malformed URL, no model name, ``local`` without
+                its extra, or a server without per-session language models.
+        """
+        from crs.llm.local_backend import LOCAL_EXTRA_HINT, local_available
+        from crs.llm.sessions import BackendChoice
+
+        check_session_id(session_id)
+        llm = getattr(self, "llm", None)
+        if llm is None:
+            raise _input_error("This server does not let conversations choose a language model.")
+        try:
+            choice = BackendChoice(str(kind or ""), (base_url or "").strip(), (model or "").strip())
+        except ValueError as exc:
+            raise _input_error(str(exc)) from None
+        if choice.kind == "local" and not local_available():
+            raise _input_error(f"The local model is not installed here: {LOCAL_EXTRA_HINT}.")
+        with self._lock(session_id):
+            config = {"configurable": {"thread_id": session_id}}
+            self._seed_if_needed(session_id, config)
+            options = self.repo.save_session_settings(session_id, {"llm": choice.to_json()})
+            self.graph.update_state(config, {"options": options}, as_node="recommendation")
+            if api_key is not None:
+                llm.set_key(session_id, api_key.strip() if choice.kind == "openai" else "")
+            elif choice.kind != "openai":
+                llm.set_key(session_id, "")
+        return self.llm_settings(session_id)
+
     def delete_session(self, session_id: str) -> bool:
         """Forget me: remove the session's rows from the database and its dialogue
         checkpoints for real (no soft delete). True if there was anything to remove."""
@@ -144,6 +196,8 @@ class SessionControls:
                 self._purge_checkpoints(saver, session_id)
         with self._locks_guard:
             self._locks.pop(session_id, None)
+        if getattr(self, "llm", None) is not None:
+            self.llm.forget(session_id)  # its API key, if any
         return removed or had_state
 
     @staticmethod

@@ -9,7 +9,7 @@ into the template path so a broken server never breaks a conversation.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -34,6 +34,11 @@ class Completion:
     latency_ms: float
     tokens_in: int | None = None
     tokens_out: int | None = None
+
+
+#: Called by a backend's ``stream`` once its stream has ended, with the whole text and
+#: what it cost (token counts are None where the model did not report them).
+UsageCallback = Callable[[Completion], None]
 
 
 @runtime_checkable
@@ -67,6 +72,9 @@ class StreamingLLMBackend(LLMBackend, Protocol):
     """A backend that can also yield its text piece by piece (for a typing effect in the UI)."""
 
     def stream(self, system: str, user: str, *, max_tokens: int = 300,
-               timeout_s: float | None = None) -> Iterator[str]:
-        """Yield text chunks; yields nothing when there is no model (use the template)."""
+               timeout_s: float | None = None, on_usage: UsageCallback | None = None) -> Iterator[str]:
+        """Yield text chunks; yields nothing when there is no model (use the template).
+
+        ``on_usage`` (optional) receives the whole text with its cost once the stream ended.
+        """
         ...

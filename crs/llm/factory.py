@@ -30,10 +30,20 @@ def _openai(settings: Any, environ: Mapping[str, str]) -> LLMBackend:
                          timeout_s=settings.llm_timeout_s)
 
 
+def _local(settings: Any, environ: Mapping[str, str]) -> LLMBackend:
+    from crs.llm.local_backend import LocalBackend, check_local_extra
+
+    check_local_extra()  # a clear error naming the extra; the model itself loads on first use
+    artifacts = getattr(settings, "artifacts_dir", None)
+    return LocalBackend(model_path=getattr(settings, "llm_model_path", None), models_dir=artifacts,
+                        n_threads=getattr(settings, "llm_threads", 2), timeout_s=settings.llm_timeout_s)
+
+
 #: Backend name (the ``llm_backend`` setting) -> builder.
 BUILDERS: dict[str, Callable[[Any, Mapping[str, str]], LLMBackend]] = {
     "template": _template,
     "openai": _openai,
+    "local": _local,
 }
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 from collections.abc import Iterator
 
-from crs.llm.base import Completion, LLMBackend
+from crs.llm.base import Completion, LLMBackend, UsageCallback
 from crs.llm.template import TemplateBackend
 
 log = logging.getLogger(__name__)
@@ -54,16 +55,16 @@ class FallbackBackend:
             return None
 
     def stream(self, system: str, user: str, *, max_tokens: int = 300,
-               timeout_s: float | None = None) -> Iterator[str]:
+               timeout_s: float | None = None, on_usage: UsageCallback | None = None) -> Iterator[str]:
         """Stream from the primary; if it fails before its first chunk, from the fallback.
 
         A failure after text was already yielded cannot be taken back: it is counted,
         logged and re-raised so the caller can decide what to show.
         """
-        kwargs = {"max_tokens": max_tokens, "timeout_s": timeout_s}
+        kwargs = {"max_tokens": max_tokens, "timeout_s": timeout_s, "on_usage": on_usage}
         started = False
         try:
-            for piece in _stream_of(self.primary, system, user, **kwargs):
+            for piece in stream_of(self.primary, system, user, **kwargs):
                 started = True
                 yield piece
             return
@@ -72,18 +73,34 @@ class FallbackBackend:
             if started:
                 raise
         try:
-            yield from _stream_of(self.fallback, system, user, **kwargs)
+            yield from stream_of(self.fallback, system, user, **kwargs)
         except Exception as exc:
             log.error("fallback backend %r failed too (%s: %s)", self.fallback.name, type(exc).__name__, exc)
 
 
-def _stream_of(backend: LLMBackend, system: str, user: str, *, max_tokens: int,
-               timeout_s: float | None) -> Iterator[str]:
-    """A backend's stream, or its completion as one chunk when it cannot stream."""
+def stream_of(backend: LLMBackend, system: str, user: str, *, max_tokens: int,
+              timeout_s: float | None, on_usage: UsageCallback | None = None) -> Iterator[str]:
+    """A backend's stream, or its completion as one chunk when it cannot stream.
+
+    ``on_usage`` gets the cost: from the backend's own stream when it takes the callback,
+    else from its completion (a stream without usage reports nothing).
+    """
     stream = getattr(backend, "stream", None)
     if stream is not None:
-        yield from stream(system, user, max_tokens=max_tokens, timeout_s=timeout_s)
+        if on_usage is not None and _takes_on_usage(stream):
+            yield from stream(system, user, max_tokens=max_tokens, timeout_s=timeout_s, on_usage=on_usage)
+        else:
+            yield from stream(system, user, max_tokens=max_tokens, timeout_s=timeout_s)
         return
     completion = backend.complete(system, user, max_tokens=max_tokens, timeout_s=timeout_s)
     if completion is not None:
+        if on_usage is not None:
+            on_usage(completion)
         yield completion.text
+
+
+def _takes_on_usage(method: object) -> bool:
+    try:
+        return "on_usage" in inspect.signature(method).parameters  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False

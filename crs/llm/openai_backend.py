@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from crs.llm.base import Completion, LLMError
+from crs.llm.base import Completion, LLMError, UsageCallback
 
 log = logging.getLogger(__name__)
 
@@ -94,26 +94,36 @@ class OpenAIBackend:
                           tokens_out=getattr(usage, "completion_tokens", None))
 
     def stream(self, system: str, user: str, *, max_tokens: int = 300,
-               timeout_s: float | None = None) -> Iterator[str]:
+               timeout_s: float | None = None, on_usage: UsageCallback | None = None) -> Iterator[str]:
         """Yield the reply in chunks as the server sends them.
+
+        Asks the server for a final usage chunk (``stream_options.include_usage``, which
+        OpenAI, vLLM and Ollama send); ``on_usage`` then gets the whole text with its
+        token counts (None where the server sent none) once the stream has ended.
 
         Raises:
             LLMError: As :meth:`complete`, possibly after some chunks were yielded.
         """
+        start = time.perf_counter()
         try:
             response = self._get_client().chat.completions.create(
                 model=self.model, messages=self._messages(system, user), temperature=0,
-                max_tokens=max_tokens, timeout=timeout_s or self.timeout_s, stream=True)
+                max_tokens=max_tokens, timeout=timeout_s or self.timeout_s, stream=True,
+                stream_options={"include_usage": True})
         except LLMError:
             raise
         except Exception as exc:
             raise LLMError(f"{self.base_url}: {type(exc).__name__}: {exc}") from exc
+        parts: list[str] = []
+        usage: Any = None
         try:
             for chunk in response:
+                usage = getattr(chunk, "usage", None) or usage
                 choices = getattr(chunk, "choices", None) or []
                 delta = getattr(choices[0], "delta", None) if choices else None
                 piece = getattr(delta, "content", None)
                 if piece:
+                    parts.append(piece)
                     yield piece
         except Exception as exc:
             raise LLMError(f"{self.base_url}: stream broke: {type(exc).__name__}: {exc}") from exc
@@ -121,6 +131,11 @@ class OpenAIBackend:
             close = getattr(response, "close", None)
             if close is not None:
                 close()
+        if on_usage is not None:
+            on_usage(Completion(text="".join(parts), backend=self.name,
+                                latency_ms=(time.perf_counter() - start) * 1000,
+                                tokens_in=getattr(usage, "prompt_tokens", None),
+                                tokens_out=getattr(usage, "completion_tokens", None)))
 
 
 def _first_text(response: Any) -> str:

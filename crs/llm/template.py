@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from crs.llm.base import Completion
+from crs.llm.base import Completion, UsageCallback
 
 
 class TemplateBackend:
@@ -21,5 +21,5 @@ class TemplateBackend:
         return None
 
     def stream(self, system: str, user: str, *, max_tokens: int = 300,
-               timeout_s: float | None = None) -> Iterator[str]:
+               timeout_s: float | None = None, on_usage: UsageCallback | None = None) -> Iterator[str]:
         return iter(())

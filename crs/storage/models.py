@@ -116,8 +116,12 @@ class TurnRow(Base):
     preferences: Mapped[dict[str, Any]]
     latency_ms: Mapped[float | None] = mapped_column(Float)
     llm_backend: Mapped[str] = mapped_column(String(40), default="template")
+    #: Prompt and completion tokens of the turn's language-model calls (0 with the
+    #: template backend, None when the model did not report them) and the wall time
+    #: spent waiting for it (see migration m003).
     tokens_in: Mapped[int | None]
     tokens_out: Mapped[int | None]
+    llm_latency_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

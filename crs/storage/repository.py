@@ -73,7 +73,7 @@ def _turn_dict(row: TurnRow) -> dict[str, Any]:
         "index": row.index, "user_text": row.user_text, "reply": row.reply, "phase": row.phase,
         "intent": row.intent, "recommendations": row.recommendations, "preferences": row.preferences,
         "latency_ms": row.latency_ms, "llm_backend": row.llm_backend, "tokens_in": row.tokens_in,
-        "tokens_out": row.tokens_out, "created_at": _iso(row.created_at),
+        "tokens_out": row.tokens_out, "llm_latency_ms": row.llm_latency_ms, "created_at": _iso(row.created_at),
     }
 
 
@@ -165,7 +165,8 @@ class Repository:
     def record_turn(self, session_id: str, *, index: int, user_text: str, reply: str, phase: str,
                     intent: str, preferences: Preferences, recommendations: list[dict[str, Any]],
                     latency_ms: float | None = None, llm_backend: str = "template",
-                    tokens_in: int | None = None, tokens_out: int | None = None) -> None:
+                    tokens_in: int | None = None, tokens_out: int | None = None,
+                    llm_latency_ms: float | None = None) -> None:
         """Store one turn and the session state after it, atomically.
 
         In one transaction: the turn row (with a snapshot of ``preferences``), the session's
@@ -201,6 +202,7 @@ class Repository:
                               phase=str(phase), intent=str(intent), recommendations=list(recommendations),
                               preferences=preferences.model_dump(mode="json"), latency_ms=latency_ms,
                               llm_backend=llm_backend, tokens_in=tokens_in, tokens_out=tokens_out,
+                              llm_latency_ms=llm_latency_ms,
                               created_at=now))
                 self._replace_preferences(s, session_id, preferences, index, now)
                 s.add_all(ShownRow(session_id=session_id, turn=index, movie_id=str(rec["id"]), rank=rank,
