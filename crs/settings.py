@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     n_recommendations: int = Field(5, ge=1, le=20, description="Movies shown per recommendation turn.")
     n_candidates: int = Field(100, ge=10, le=1000, description="Stage-1 candidates handed to stage 2.")
     max_message_chars: int = Field(4000, ge=100, description="Longer user messages are truncated (and the user told).")
+    max_file_mb: float = Field(64.0, gt=0, description="Largest input file `crs replay` and `crs corpus add` accept, in MiB.")
     turn_concurrency: int = Field(1, ge=1, le=64, description="Chat turns (UI and API) the app runs at once; turns of one session are always serialised. See docs/benchmarks.md for the measurement behind the default.")
 
     host: str = Field("127.0.0.1", description="Where the web app listens.")
