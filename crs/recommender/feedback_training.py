@@ -112,7 +112,7 @@ def collect_rewards(repo, table: RewardTable, progress: bool = True, sentiment=N
         for turn in turns:
             if turn.get("recommendations"):
                 n_lists += 1
-                shown.update(dict.fromkeys(r["id"] for r in turn["recommendations"]))
+                shown.update({r["id"] for r in turn["recommendations"]})
         for movie_id, reward in session_rewards(turns, events, table, sentiment).items():
             rewards[movie_id].append(reward)
     return rewards, shown, {"sessions": len(sessions), "events": n_events, "lists": n_lists}
