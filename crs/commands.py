@@ -47,11 +47,11 @@ def register(app: typer.Typer) -> None:
         from crs.settings import load_settings
         from crs.wiring import build_components
 
+        settings = load_settings(database_url=db, data_dir=data_dir, store_dir=store_dir)
         try:
-            turns = [t for f in files for t in read_transcript(f)]
+            turns = [t for f in files for t in read_transcript(f, max_bytes=int(settings.max_file_mb * 2**20))]
         except TranscriptError as exc:
             fail(str(exc), 2)
-        settings = load_settings(database_url=db, data_dir=data_dir, store_dir=store_dir)
         try:
             service = build_components(settings).service
         except CorpusMissingError as exc:

@@ -186,21 +186,35 @@ def _redial_count(movies: list[Movie]) -> int:
     return sum(1 for m in movies if m.redial_id is not None)
 
 
-def read_movie_file(path: Path) -> list[Movie]:
+#: Bad lines listed in an AddFileError before "... and N more".
+MAX_PROBLEMS_LISTED = 50
+
+
+def read_movie_file(path: Path, max_bytes: int | None = None) -> list[Movie]:
     """Read a ``.jsonl`` file of movies (one :meth:`Movie.to_dict`-style object a line).
 
     Every line is checked before anything is returned, so a bad file adds nothing.
 
     Raises:
-        AddFileError: Lists each bad line as ``file:line: problem``.
+        AddFileError: Lists each bad line as ``file:line: problem`` (also: a file larger
+            than ``max_bytes``).
         OSError: The file cannot be read.
     """
     path = Path(path)
+    if max_bytes is not None and path.stat().st_size > max_bytes:
+        raise AddFileError(f"{path}: the file is {path.stat().st_size / 2**20:.1f} MiB, more than the "
+                           f"{max_bytes / 2**20:.1f} MiB allowed (CRS_MAX_FILE_MB); split it into smaller files")
     movies: list[Movie] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                problems.append(f"{path}:{number}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column "
+                                f"{exc.start + 1}); save the file as UTF-8")
+                continue
             if not line.strip():
                 continue
             try:
@@ -217,7 +231,8 @@ def read_movie_file(path: Path) -> list[Movie]:
             seen[movie.id] = number
             movies.append(movie)
     if problems:
-        raise AddFileError("\n".join(problems))
+        more = len(problems) - MAX_PROBLEMS_LISTED
+        raise AddFileError("\n".join(problems[:MAX_PROBLEMS_LISTED] + ([f"{path}: ... and {more} more bad lines"] if more > 0 else [])))
     if not movies:
         raise AddFileError(f"{path}: no movies in the file")
     return movies
@@ -226,13 +241,24 @@ def read_movie_file(path: Path) -> list[Movie]:
 def _checked_movie(data: dict[str, Any]) -> Movie:
     """A Movie from a dict, rejecting empty ids/titles and wrongly typed fields."""
     for key in ("id", "title"):
-        if not str(data.get(key) or "").strip():
-            raise ValueError(f"'{key}' is required and must not be empty")
+        if isinstance(data.get(key), bool) or not isinstance(data.get(key), (str, int)) or not str(data[key]).strip():
+            raise ValueError(f"'{key}' is required and must be a non-empty string")
     for key in ("genres", "directors", "cast", "writers", "keywords"):
-        if key in data and not isinstance(data[key], list):
+        if data.get(key) is not None and not (isinstance(data[key], list) and all(isinstance(x, str) for x in data[key])):
             raise ValueError(f"'{key}' must be a list of strings")
-    if data.get("year") is not None and not str(data["year"]).lstrip("-").isdigit():
-        raise ValueError(f"'year' must be an integer, got {data['year']!r}")
+    for key in ("plot", "redial_id", "movielens_id", "imdb_id", "tmdb_id"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise ValueError(f"'{key}' must be a string")
+    year = data.get("year")
+    if year is not None and (isinstance(year, bool) or not str(year).lstrip("-").isascii()
+                             or not str(year).lstrip("-").isdigit() or len(str(year)) > 5):
+        raise ValueError(f"'year' must be an integer, got {year!r:.40}")
+    popularity = data.get("popularity")
+    if popularity is not None and (isinstance(popularity, bool) or not isinstance(popularity, (int, float))
+                                   or popularity != popularity or abs(popularity) == float("inf")):
+        raise ValueError(f"'popularity' must be a number, got {popularity!r:.40}")
+    # null means "not given": the defaults apply (an empty plot, no genres, ...)
+    data = {k: v for k, v in data.items() if v is not None or k in ("year", "redial_id", "movielens_id", "imdb_id", "tmdb_id")}
     movie = Movie.from_dict(data)
     return dataclasses.replace(movie, title=movie.title.strip(), genres=normalize_genres(movie.genres),
                                popularity=float(movie.popularity or 0.0))
@@ -245,7 +271,7 @@ def add_movies(settings: Settings, path: Path, embedder: Any | None = None) -> i
         AddFileError: The file has bad lines (nothing was added).
         CorpusMissingError: There is no store to add to.
     """
-    movies = read_movie_file(path)
+    movies = read_movie_file(path, max_bytes=int(settings.max_file_mb * 2**20))
     store = MovieStore.open(settings.store_dir, embedder or Embedder(), settings.collection,
                             chroma_url=settings.chroma_url)
     return store.add_movies(movies, source=str(path))

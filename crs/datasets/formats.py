@@ -15,7 +15,7 @@ from pathlib import Path
 from crs.datasets.catalogue import Catalogue
 from crs.datasets.rec_turns import read_rec_turns
 from crs.datasets.redial import dialogue_samples, read_dialogues, read_reduced_qa
-from crs.datasets.samples import DatasetFormatError, EvalSample
+from crs.datasets.samples import DatasetFormatError, EvalSample, read_lines
 
 
 class FileFormat(StrEnum):
@@ -38,22 +38,20 @@ def detect_format(path: Path) -> FileFormat:
         raise FileNotFoundError(f"no such file: {path}")
     if zipfile.is_zipfile(path):
         return FileFormat.REDIAL_REDUCED_QA
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            source = f"{path}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DatasetFormatError(source, f"not valid JSON ({exc.msg} at column {exc.colno}); "
-                                                 "expected one JSON object per line") from None
-            if isinstance(record, dict) and "messages" in record:
-                return FileFormat.REDIAL_DIALOGUES
-            if isinstance(record, dict) and "context" in record and "rec" in record:
-                return FileFormat.REC_TURNS
-            raise DatasetFormatError(source, "unknown record: expected an official ReDial dialogue "
-                                             "(with 'messages') or a recommendation turn (with 'context' and 'rec')")
+    for source, line in read_lines(path):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DatasetFormatError(source, f"not valid JSON ({exc.msg} at column {exc.colno}); "
+                                             "expected one JSON object per line") from None
+        if isinstance(record, dict) and "messages" in record:
+            return FileFormat.REDIAL_DIALOGUES
+        if isinstance(record, dict) and "context" in record and "rec" in record:
+            return FileFormat.REC_TURNS
+        raise DatasetFormatError(source, "unknown record: expected an official ReDial dialogue "
+                                         "(with 'messages') or a recommendation turn (with 'context' and 'rec')")
     raise DatasetFormatError(f"{path}:1", "the file is empty")
 
 

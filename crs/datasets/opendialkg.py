@@ -53,9 +53,21 @@ def _load_json(path: Path) -> object:
     if not path.exists():
         raise FileNotFoundError(f"OpenDialKG file not found: {path} (set --data-dir or CRS_DATA_DIR)")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise DatasetFormatError(str(path), f"not valid UTF-8 (byte offset {exc.start}); save the file as UTF-8") from None
     except json.JSONDecodeError as exc:
         raise DatasetFormatError(f"{path}:{exc.lineno}", f"not valid JSON ({exc.msg})") from None
+
+
+def _int_id(value: object, where: str) -> int:
+    """An entity/relation number as the KG files write it (an int, or digits in a string)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise DatasetFormatError(where, f"expected an integer id, got {value!r:.40}")
+    try:
+        return int(value)
+    except ValueError:
+        raise DatasetFormatError(where, f"expected an integer id, got {value!r:.40}") from None
 
 
 def _strings(value: object) -> tuple[str, ...]:
@@ -82,16 +94,22 @@ def load_opendialkg_vocab(data_dir: Path, with_kg: bool = True) -> OpenDialKGVoc
         edges = _load_json(base / "kg.json")
         if not (isinstance(entity2id, dict) and isinstance(relation2id, dict) and isinstance(edges, dict)):
             raise DatasetFormatError(str(base), "entity2id/relation2id/kg must be JSON objects")
-        names = {int(v): k for k, v in entity2id.items()}
-        relations = {int(v): k for k, v in relation2id.items()}
+        names = {_int_id(v, f"{base / 'entity2id.json'}[{k}]"): k for k, v in entity2id.items()}
+        relations = {_int_id(v, f"{base / 'relation2id.json'}[{k}]"): k for k, v in relation2id.items()}
         adjacency: dict[str, dict[tuple[str, str], None]] = {}
         for head, pairs in edges.items():
-            head_name = names.get(int(head))
+            where = f"{base / 'kg.json'}[{head}]"
+            head_name = names.get(_int_id(head, where))
             if head_name is None:
                 continue
-            for relation, tail in pairs:
-                tail_name = names.get(int(tail))
-                rel = relations.get(int(relation), str(relation))
+            if not isinstance(pairs, list):
+                raise DatasetFormatError(where, "expected a list of [relation, tail] pairs")
+            for pair in pairs:
+                if not isinstance(pair, list) or len(pair) != 2:
+                    raise DatasetFormatError(where, f"expected a [relation, tail] pair, got {pair!r:.40}")
+                relation, tail = _int_id(pair[0], where), _int_id(pair[1], where)
+                tail_name = names.get(tail)
+                rel = relations.get(relation, str(relation))
                 if tail_name is None:
                     continue
                 adjacency.setdefault(head_name, {})[(rel, tail_name)] = None

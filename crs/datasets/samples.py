@@ -116,18 +116,33 @@ def read_jsonl(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     Raises:
         DatasetFormatError: A line is not JSON or not a JSON object.
     """
-    with Path(path).open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
+    for source, line in read_lines(path):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DatasetFormatError(source, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+        if not isinstance(record, dict):
+            raise DatasetFormatError(source, f"expected a JSON object, got {type(record).__name__}")
+        yield source, record
+
+
+def read_lines(path: Path) -> Iterator[tuple[str, str]]:
+    """Yield ``(file:line, text)`` for each line of a UTF-8 text file (a BOM is allowed).
+
+    Raises:
+        DatasetFormatError: A line is not valid UTF-8 (names the line and column).
+    """
+    with Path(path).open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
             source = f"{path}:{number}"
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DatasetFormatError(source, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
-            if not isinstance(record, dict):
-                raise DatasetFormatError(source, f"expected a JSON object, got {type(record).__name__}")
-            yield source, record
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise DatasetFormatError(source, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column "
+                                                 f"{exc.start + 1}); save the file as UTF-8") from None
+            yield source, text
 
 
 def require(record: dict[str, Any], key: str, kind: type | tuple[type, ...], source: str) -> Any:
