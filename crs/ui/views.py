@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 from crs.ui import render
@@ -42,6 +43,10 @@ class ChatServiceLike(Protocol):
     def update_session_settings(self, session_id: str, *, n_recommendations: int | None = None,
                                 include_seen: bool | None = None) -> dict[str, Any]: ...
     def delete_session(self, session_id: str) -> bool: ...
+    def stream_turn(self, session_id: str, text: str) -> Iterator[tuple[str, Any]]: ...
+    def llm_settings(self, session_id: str) -> dict[str, Any]: ...
+    def update_llm_settings(self, session_id: str, kind: str, base_url: str = "", model: str = "",
+                            api_key: str | None = None) -> dict[str, Any]: ...
 
 
 def known_ids(value: Any, current: str | None = None) -> list[str]:
