@@ -57,6 +57,7 @@ class AppProcess:
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen | None = None
     started_s: float = 0.0
+    _tick: float = 0.0
 
     @property
     def url(self) -> str:
@@ -64,6 +65,10 @@ class AppProcess:
 
     def start(self, timeout_s: float = 300.0) -> "AppProcess":
         """Launch and wait until the page answers; raises AppStartError on exit or timeout."""
+        return self.launch().wait_ready(timeout_s)
+
+    def launch(self) -> "AppProcess":
+        """Start the process without waiting (see :meth:`wait_ready`)."""
         cmd = [sys.executable, "-c", "from crs.cli import main; main()", "chat", "--host", "127.0.0.1",
                "--port", str(self.port), "--db", str(self.db)]
         if self.store_dir is not None:
@@ -73,6 +78,12 @@ class AppProcess:
         tick = time.perf_counter()
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        self._tick = tick
+        return self
+
+    def wait_ready(self, timeout_s: float = 300.0) -> "AppProcess":
+        """Wait until the launched app answers; raises AppStartError on exit or timeout."""
+        tick = self._tick
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -59,8 +59,11 @@ def integrity(path: Path) -> str:
     """``PRAGMA integrity_check`` of a SQLite file ("ok" when sound)."""
     if not path.exists():
         return "missing"
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as db:
-        rows = db.execute("PRAGMA integrity_check").fetchall()
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as db:
+            rows = db.execute("PRAGMA integrity_check").fetchall()
+    except sqlite3.DatabaseError as exc:
+        return f"unreadable: {exc}"
     return "; ".join(str(r[0]) for r in rows)
 
 
@@ -203,7 +206,9 @@ def _two_writers(options: CrashOptions, workdir: Path, movies: list, progress: b
     scripts = make_scripts(movies, 2 * options.writers_sessions)
     try:
         for app in apps:
-            app.start(options.start_timeout_s)
+            app.launch()
+        for app in apps:
+            app.wait_ready(options.start_timeout_s)
         results: list[dict[str, Any]] = [{}, {}]
 
         def drive(i: int) -> None:
