@@ -117,3 +117,74 @@ def test_references(nlu):
 @pytest.mark.parametrize("text", ["", "   ", "?", "🎬🍿", "\x00\x01binary\xff", "Ich mag Filme", "a" * 5000])
 def test_odd_input_never_raises(nlu, text):
     nlu.parse(text)
+
+
+# ---- found by the labelled set (data/nlu/labelled.jsonl, crs evaluate-nlu) ----------------
+def test_questions_about_a_movie_state_no_taste(nlu):
+    r = nlu.parse("Is Collateral funny?")
+    assert not r.items and "3" in r.mentioned
+    assert r.primary == Intent.ASK_ABOUT and Intent.ASK_REC not in r.intents
+    r = nlu.parse("I loved The Matrix. Was Interstellar good?")
+    assert _items(r) == {(Slot.MOVIE, "6", Polarity.LIKE)} and "7" in r.mentioned
+    assert Intent.ASK_ABOUT in nlu.parse("Who stars in Memento?").intents
+    r = nlu.parse("Do you like Christopher Nolan?")
+    assert not r.items and r.people_mentioned == ["Christopher Nolan"]
+
+
+def test_requests_phrased_as_questions_stay_requests(nlu):
+    r = nlu.parse("Do you have any comedies like Grown Ups?")
+    assert r.primary == Intent.ASK_REC
+    assert {(Slot.GENRE, "comedy", Polarity.LIKE), (Slot.MOVIE, "10", Polarity.LIKE)} <= _items(r)
+
+
+def test_describing_words_are_no_genre_or_mood_wish(nlu):
+    assert not any(i.slot == Slot.GENRE for i in nlu.parse("Grown Ups was funny").items)
+    assert not nlu.parse("looks creepy").items and not nlu.parse("pretty intense").items
+    assert (Slot.GENRE, "comedy", Polarity.LIKE) in _items(nlu.parse("something funny please"))
+    assert (Slot.GENRE, "horror", Polarity.LIKE) in _items(nlu.parse("scary ones"))
+    assert (Slot.MOOD, "violent", Polarity.DISLIKE) in _items(nlu.parse("nothing too violent"))
+
+
+def test_audience_runtime_and_language(nlu):
+    r = nlu.parse("we watched it as a family")
+    assert r.audience == "family" and not any(i.slot == Slot.GENRE for i in r.items)
+    assert nlu.parse("I'm trying to find a kids movie").audience == "kids"
+    assert nlu.parse("a movie for date night with my husband").audience == "couple"
+    assert nlu.parse("something short").runtime == "short"
+    assert nlu.parse("I haven't seen it in a long time").runtime is None
+    assert nlu.parse("I'm into foreign animation").language == "foreign"
+    assert nlu.parse("anything in French?").language == "french"
+
+
+def test_person_roles_from_cue_words_else_the_corpus(nlu):
+    assert nlu.parse("films by Christopher Nolan").roles == {"Christopher Nolan": "director"}
+    assert nlu.parse("I like Christopher Nolan").roles == {"Christopher Nolan": "director"}
+    assert nlu.parse("anything with Keanu Reeves").roles == {"Keanu Reeves": "actor"}
+
+
+def test_seen_but_not_seen_and_asking_the_bot(nlu):
+    r = nlu.parse("I've seen The Matrix but not Memento")
+    assert (Slot.MOVIE, "6", Polarity.SEEN) in _items(r) and not any(i.value == "9" for i in r.items)
+    assert Intent.SEEN not in nlu.parse("Have you seen any good movies recently?").intents
+
+
+@pytest.mark.parametrize("text, bounds", [
+    ("newer", (2012, None)),
+    ("no, whats new?", (2012, None)),
+    ("looking for some older stuff", (None, 1979)),
+    ("I love classic movies", (None, 1979)),
+    ("The Matrix is a classic too!", (None, None)),
+    ("Classic! I love it!", (None, None)),
+    ("the newer one", (None, None)),
+])
+def test_recent_and_old_wishes_but_not_descriptions(text, bounds):
+    y = parse_years(text, 2020)
+    assert (y.year_min, y.year_max) == bounds
+
+
+def test_a_title_that_is_a_seen_cue_does_not_make_the_next_title_seen():
+    index = MovieIndex([Movie("s", "Saw", 2004, ("horror",), popularity=200),
+                        Movie("a", "Alien", 1979, ("sci-fi",), popularity=150)])
+    linker = TitleLinker(index, blocked=set(load_lexicon().genres))
+    nlu = RuleNLU(linker, PeopleIndex(index, linker.starters), reference_year=2020)
+    assert _items(nlu.parse("I like Saw or Alien")) == {(Slot.MOVIE, "s", Polarity.LIKE), (Slot.MOVIE, "a", Polarity.LIKE)}

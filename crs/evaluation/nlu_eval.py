@@ -209,6 +209,8 @@ class Counts:
         self.fn += fn
 
     def as_dict(self) -> dict[str, Any]:
+        if self.tp + self.fp + self.fn == 0:  # nothing labelled, nothing predicted: no figure
+            return {"precision": None, "recall": None, "f1": None, "support": 0, "predicted": 0, "tp": 0}
         p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
         r = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
         f = 2 * p * r / (p + r) if p + r else 0.0
@@ -319,7 +321,7 @@ def format_table(report: dict[str, Any]) -> str:
         cells = []
         for p in names:
             c = parts[p]["overall"] if slot == "overall" else parts[p]["slots"][slot]
-            cells.append(f"{c['precision']:.2f}/{c['recall']:.2f}/{c['f1']:.2f} ({c['support']})")
+            cells.append("-" if c["f1"] is None else f"{c['precision']:.2f}/{c['recall']:.2f}/{c['f1']:.2f} ({c['support']})")
         lines.append(f"{slot:<14}" + "".join(f"{c:>30}" for c in cells))
     lines.append(f"{'intent acc.':<14}" + "".join(
         f"{parts[p]['intent']['accuracy']:>30.2f}" for p in names))
@@ -342,7 +344,7 @@ def plot_slot_f1(report: dict[str, Any], path: Path) -> Path:
     width = 0.8 / len(parts)
     for k, part in enumerate(parts):
         doc = report["parts"][part]
-        values = [doc["slots"][s]["f1"] for s in SLOTS] + [doc["overall"]["f1"], doc["intent"]["accuracy"]]
+        values = [doc["slots"][s]["f1"] or 0.0 for s in SLOTS] + [doc["overall"]["f1"] or 0.0, doc["intent"]["accuracy"]]
         axes.bar([i + (k - (len(parts) - 1) / 2) * width for i in range(len(labels))], values, width,
                  label=f"{part} (n={doc['utterances']})")
     axes.set_xticks(range(len(labels)))

@@ -28,12 +28,19 @@ class PeopleIndex:
     def __init__(self, index: MovieIndex, stop_words: frozenset[str] = frozenset()) -> None:
         self.names: dict[str, str] = {}
         films: Counter[str] = Counter()
+        credits: dict[str, Counter[str]] = {}
         for movie in index.movies:
             for person in (*movie.directors, *movie.cast, *movie.writers):
                 key = norm_words(person)
                 if " " in key and len(key) > 4:
                     self.names.setdefault(key, person)
                     films[key] += 1
+            for role, people in (("director", movie.directors), ("actor", movie.cast), ("writer", movie.writers)):
+                for person in people:
+                    credits.setdefault(person, Counter())[role] += 1
+        #: Display name -> the role most of their corpus credits are in (directing wins ties).
+        self.main_role = {person: max(("director", "actor", "writer"), key=lambda r: (c[r], r == "director"))
+                          for person, c in credits.items()}
         by_surname: dict[str, list[str]] = {}
         for movie in index.movies:
             for person in movie.directors:

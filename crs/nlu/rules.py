@@ -14,6 +14,7 @@ from rapidfuzz.distance import OSA
 
 from crs.catalog.linker import Mention, TitleLinker
 from crs.catalog.normalize import norm_words
+from crs.nlu import attributes
 from crs.nlu.lexicon import Lexicon, load_lexicon
 from crs.nlu.people import PeopleIndex
 from crs.nlu.types import Intent, NLUResult
@@ -28,21 +29,30 @@ _NEG = re.compile(
     r"less|rather not|tired of|sick of|can't stand|cant stand|skip|nope|other than|(?:anything|everything|all) but)\b|n't\b|"
     r"\bdont\b|\bdoesnt\b|\bdidnt\b|\bisnt\b|\bwont\b"
 )
-_NOT_SEEN = re.compile(r"(haven'?t|have not|never|not yet|didn'?t|did not)\s+(?:\w+\s+){0,2}?(seen|watched|saw|see|watch)")
+_NOT_SEEN = re.compile(r"(haven'?t|have not|never|not yet|didn'?t|did not|don'?t think i'?(?:ve| have)|"
+                       r"(?:have|did) you(?: ever)?)\s+(?:\w+\s+){0,2}?(seen|watched|saw|see|watch)")
+#: Asking the bot ("have you seen X?") is no report of having seen it.
+_ASKS_BOT_SEEN = re.compile(r"\b(?:have|did) you(?: ever)?\s+(?:\w+\s+)?(?:seen|watched|saw|see|watch)\b", re.IGNORECASE)
 _SEEN = re.compile(r"\b(seen|watched|saw|already)\b")
 _GREET = re.compile(r"^\W*(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening)|greetings|yo)\b", re.IGNORECASE)
-_BYE = re.compile(r"\b(bye|goodbye|good bye|see you|that'?s all|thats all|i'?m done|gotta go)\b", re.IGNORECASE)
+_BYE = re.compile(r"\b(bye|goodbye|good bye|see you|that'?s all|thats all|i'?m done|i'?m set|gotta go|take care|"
+                  r"thanks? (?:you )?for (?:trying|(?:all )?(?:your |the )?help(?:ing)?))\b", re.IGNORECASE)
 _RESET = re.compile(r"\b(start over|reset|new conversation|forget (everything|all|what i said)|from scratch)\b", re.IGNORECASE)
 _MORE = re.compile(r"\b(more|others?|another|anything else|something else|else\?|next|different ones?|other ones?|other options)\b", re.IGNORECASE)
 _ASK = re.compile(
     r"\b(recommend|recommendation|recommendations|suggest|suggestion|suggestions|what should i watch|looking for|"
     r"in the mood for|i want|i'?d like|i would like|any (good )?(films?|movies?)|something|anything|similar|like that|ideas?|show me|"
-    r"give me|what about|how about|can you find)\b|\?\s*$", re.IGNORECASE)
+    r"give me|what about|how about|can you find|seeking|trying to find|i'?m interested in|i am interested in)\b", re.IGNORECASE)
+_QUESTION_END = re.compile(r"\?\s*$")
+_PLEASE = re.compile(r"\bplease\b", re.IGNORECASE)
 _CHANGE = re.compile(r"\b(instead|change(?:d)? my mind|on second thought|scratch that|rather than|never ?mind|"
                      r"let'?s do|switch to|make it)\b", re.IGNORECASE)
 _WHY = re.compile(r"\bwhy\b", re.IGNORECASE)
-_ACCEPT = re.compile(r"\b(sounds? (good|great)|i'?ll (watch|check|try)|will (watch|check)|perfect|great,? thanks|thank(s| you)|"
-                     r"awesome|love (it|that)|that'?s (great|perfect)|i'?ll take)\b", re.IGNORECASE)
+_ACCEPT = re.compile(r"\b(sounds? (good|great|interesting)|i'?ll (watch|check|try)|will (watch|check)|perfect|great,? thanks|thank(s| you)|"
+                     r"awesome|love[ds]? (it|that( one)?)|liked it|that'?s (great|perfect)|i'?ll take|give it a (try|shot|go)|"
+                     r"(?:would|will|'ll|gonna|going to) (?:watch|see|check out|try) (?:it|that|this|them)|"
+                     r"can'?t wait to (?:watch|see|share))\b",
+                     re.IGNORECASE)
 _REJECT = re.compile(r"\b(not (interested|for me|really)|no thanks|none of (these|those|them)|don'?t like (those|these|them|any)|"
                      r"not (those|these|that one)|something different)\b", re.IGNORECASE)
 _ALL_REF = re.compile(r"\b(all of (them|those|these)|those|these|them|all|both)\b", re.IGNORECASE)
@@ -51,6 +61,33 @@ _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, 
 _ORD_RE = re.compile(r"\b(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)\b(?:\s+one)?|(?:#|number\s+)(\d)\b",
                      re.IGNORECASE)
 _WINDOW = 5
+#: A question about a movie or person ("is it funny?", "who stars in Heat?", "do you like
+#: Nolan?"): what it names is mentioned, not liked. Matched from a sentence's start or after
+#: a comma; a sentence that asks for suggestions ("do you have anything newer?") is a request.
+_ASK_ABOUT = re.compile(
+    r"(?:^\s*|[,;:]\s*|\b(?:ok(?:ay)?|so|oh|well|wonderful|great|interesting|cool|i see|and|but|yes|no|yeah)\W+)"
+    r"(?:is|was|are|were|does|did|do|has|have|had|isn'?t|wasn'?t|doesn'?t|didn'?t|who|whose|when|where|which|what|"
+    r"how(?! about)|is it true|"
+    r"(?:can|could) you (?:give|tell) me (?:\w+ ){0,3}?(?:info|information|details|facts|about|who|what|when)|"
+    r"tell me (?:about|more)|what (?:can|do) you (?:tell me|know))\b", re.IGNORECASE)
+_REQUEST = re.compile(r"\b(?:recommend\w*|suggest\w*|any (?:\w+ ){0,2}?(?:movies?|films?|ones|ideas)|anything|something|"
+                      r"looking for|is there|are there|do you have|have you got|what should i|what about|how about|"
+                      r"give me (?:some|a|an|more|another)\b(?! (?:little )?(?:info|information|details|facts))|show me|i want|"
+                      r"i'?d like|what else)\b", re.IGNORECASE)
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+#: Genre words that also describe a movie: "X was funny", "looks creepy" state no wish.
+_DESCRIPTIVE = frozenset({"funny", "hilarious", "scary", "creepy", "frightening", "terrifying", "suspenseful"})
+_COPULA = frozenset({"was", "is", "were", "are", "looks", "looked", "look", "seems", "seemed", "sounds", "sounded",
+                     "so", "pretty", "very", "really", "super", "too", "quite", "retty", "its", "it's", "thats"})
+_NOUNS = frozenset({"movie", "movies", "film", "films", "flick", "flicks", "one", "ones", "stuff", "comedy", "comedies",
+                    "thing", "things", "show", "shows"})
+#: "as a family", "the kids": who watches, not the genre.
+_AUDIENCE_WORDS = frozenset({"kids", "kid", "children", "family"})
+_OWNERS = frozenset({"my", "our", "the", "his", "her", "your", "their", "a", "with", "whole"})
+_DIRECTOR_CUE = re.compile(r"\b(?:director|directors|directed|direct|directing|filmmaker)\b", re.IGNORECASE)
+_ACTOR_CUE = re.compile(r"\b(?:actor|actress|actors|starring|stars|starred|star|acted|acting|plays|played|cast)\b",
+                        re.IGNORECASE)
+_WRITER_CUE = re.compile(r"\b(?:writer|written|wrote|screenplay|screenwriter)\b", re.IGNORECASE)
 _NAME_WORD = re.compile(r"[^\W_]+(?:['\u2019.-][^\W_]+)*")
 
 
@@ -70,16 +107,31 @@ class RuleNLU:
     def parse(self, text: str, turn: int = 0) -> NLUResult:
         """Understand ``text``; never raises on odd input."""
         result = NLUResult()
-        mentions = [m for m in self.linker.find(text) if not self._inside_name(text, m)]
+        mentions = [m for m in self.linker.find(text) if not self._inside_name(text, m) and not self._surname(text, m)]
+        questions = _questions(text)
+        seen_before = False
         for clause_start, clause_end in _clauses(text):
-            self._parse_clause(text, clause_start, clause_end, mentions, turn, result)
+            asking = any(a <= clause_start < b for a, b in questions)
+            self._parse_clause(text, clause_start, clause_end, mentions, turn, result, asking, seen_before)
+            clause = text[clause_start:clause_end].lower()
+            seen_before = bool(_SEEN.search(clause)) and not _NOT_SEEN.search(clause)
+        result.audience = attributes.audience(text)
+        result.runtime = attributes.runtime(text)
+        result.language = attributes.language(text)
         years = parse_years(text, self.reference_year)
         result.year_min, result.year_max = years.year_min, years.year_max
         result.years_mentioned = bare_years(text)
         result.mentioned = [m.chosen.id for m in mentions if m.chosen is not None]
         result.refers_to_shown = _references(text)
-        result.intents = self._intents(text, result)
+        result.intents = self._intents(text, result, bool(questions))
         return result
+
+    def _surname(self, text: str, mention: Mention) -> bool:
+        """A one-word title that is a director's surname ("I like Spielberg") means the
+        person: the documentary "Spielberg" is rarely what people talk about."""
+        if mention.text.startswith("@") or mention.year is not None or " " in mention.text.strip():
+            return False
+        return norm_words(mention.text) in self.people.surnames
 
     def _inside_name(self, text: str, mention: Mention) -> bool:
         """True when a title is only part of a person's name ("Paul" in "Paul Verhoeven",
@@ -99,19 +151,23 @@ class RuleNLU:
 
     # ------------------------------------------------------------------ slots
     def _parse_clause(self, text: str, start: int, end: int, mentions: list[Mention], turn: int,
-                      result: NLUResult) -> None:
+                      result: NLUResult, asking: bool = False, seen_before: bool = False) -> None:
+        """Read one clause. ``asking``: it is a question about a movie or person, so what
+        it names is only mentioned; ``seen_before``: the clause before said "I've seen", so
+        a bare "not X" here means not seen ("I've seen Predator but not First Blood")."""
         clause = text[start:end]
-        lower = clause.lower()
         masked = clause
         for m in mentions:
             if start <= m.start < end:
                 rel = m.start - start
-                prefix = lower[:rel]
+                prefix = masked[:rel].lower()  # earlier titles blanked: "Saw" is no "saw" cue
                 negated = _negated(prefix)
                 not_seen = bool(_NOT_SEEN.search(prefix))
                 seen = bool(_SEEN.search(prefix[-60:])) and not not_seen
-                if re.search(r"\bwhy\b", prefix):
-                    polarity = None  # "why Heat?" points at a shown movie; it states no taste
+                if re.search(r"\bwhy\b", prefix) or asking:
+                    polarity = None  # "why Heat?" points at a shown movie; "is Heat good?" asks; no taste
+                elif seen_before and re.fullmatch(r"\W*(?:and\s+|but\s+)?not(?:\s+yet)?\W*", prefix):
+                    polarity = None
                 elif m.chosen is not None or m.ambiguous:
                     if not_seen:
                         polarity = Polarity.DISLIKE if negated and not _NOT_SEEN.search(prefix[-40:]) else None
@@ -131,10 +187,30 @@ class RuleNLU:
                 masked = masked[:a] + " " * (b - a) + masked[b:]
         words = norm_words(masked).split()
         for name, i, j in self.people.find(masked):
-            polarity = Polarity.DISLIKE if _negated(" ".join(words[max(0, i - _WINDOW):i])) else Polarity.LIKE
-            result.items.append(PreferenceItem(slot=Slot.PERSON, value=name, polarity=polarity, label=name, turn=turn))
+            if name not in result.people_mentioned:
+                result.people_mentioned.append(name)
+            result.roles.setdefault(name, self._role(name, words, i, j))
+            if not asking:
+                polarity = Polarity.DISLIKE if _negated(" ".join(words[max(0, i - _WINDOW):i])) else Polarity.LIKE
+                result.items.append(PreferenceItem(slot=Slot.PERSON, value=name, polarity=polarity, label=name, turn=turn))
             words[i:j] = ["_"] * (j - i)
-        self._phrases(words, turn, result)
+        if not asking:
+            self._phrases(words, turn, result)
+
+    def _role(self, name: str, words: list[str], i: int, j: int) -> str:
+        """The role the words around a name speak of ("movies directed by X", "X as an
+        actor"), else the person's main role in the corpus."""
+        before, after = " ".join(words[max(0, i - 4):i]), " ".join(words[j:j + 3])
+        if re.match(r"as (?:an? )?(?:actor|actress)\b", after):
+            return "actor"
+        if re.match(r"as (?:a )?director\b", after):
+            return "director"
+        for cue, role in ((_WRITER_CUE, "writer"), (_DIRECTOR_CUE, "director"), (_ACTOR_CUE, "actor")):
+            if cue.search(before):
+                return role
+        if re.search(r"\b(?:with|starring)\s*$", before):
+            return "actor"
+        return self.people.main_role.get(name, "actor")
 
     def _phrases(self, words: list[str], turn: int, result: NLUResult) -> None:
         used: set[int] = set()
@@ -145,6 +221,10 @@ class RuleNLU:
                     if words[i:i + len(pw)] != pw or any(k in used for k in range(i, i + len(pw))):
                         continue
                     used.update(range(i, i + len(pw)))
+                    if slot == Slot.GENRE and _not_a_genre_wish(phrase, words, i, i + len(pw)):
+                        continue
+                    if slot == Slot.MOOD and _describes(words, i):
+                        continue
                     negated = _negated(" ".join(words[max(0, i - _WINDOW):i]))
                     polarity = Polarity.DISLIKE if negated else Polarity.LIKE
                     values = self.lexicon.genres[phrase] if slot == Slot.GENRE else (self.lexicon.moods[phrase],)
@@ -166,7 +246,9 @@ class RuleNLU:
         return hits[0] if len(hits) == 1 else None
 
     # ------------------------------------------------------------------ intents
-    def _intents(self, text: str, result: NLUResult) -> list[Intent]:
+    def _intents(self, text: str, result: NLUResult, asks_about: bool = False) -> list[Intent]:
+        """Every intent the message carries, the main one first: resets, corrections and
+        feedback on the shown list, then a request, then stated tastes."""
         intents: list[Intent] = []
         stripped = text.strip()
         if _RESET.search(stripped):
@@ -177,26 +259,66 @@ class RuleNLU:
             intents.append(Intent.ASK_WHY)
         lower = stripped.lower()
         seen_feedback = (re.search(r"\b(seen|watched|saw)\b", lower) and not _NOT_SEEN.search(lower)
+                         and not _ASKS_BOT_SEEN.search(lower)
                          and (result.refers_to_shown or not any(i.slot == Slot.MOVIE for i in result.items)))
         if seen_feedback:
             intents.append(Intent.SEEN)
         if _REJECT.search(stripped):
             intents.append(Intent.REJECT)
+        if _BYE.search(stripped):
+            intents.append(Intent.GOODBYE)
+        stated = (result.items or result.ambiguous or result.year_min is not None or result.year_max is not None
+                  or result.audience or result.runtime or result.language)
+        if (_ASK.search(stripped) or (_QUESTION_END.search(stripped) and not asks_about)
+                or (_PLEASE.search(stripped) and stated)):
+            intents.append(Intent.ASK_REC)
+        if asks_about:
+            intents.append(Intent.ASK_ABOUT)
         if _ACCEPT.search(stripped) and not result.items:
             intents.append(Intent.ACCEPT)
-        if result.items or result.year_min is not None or result.year_max is not None:
+        if stated:
             intents.append(Intent.PREFERENCE)
         if _MORE.search(stripped) and not result.items:
             intents.append(Intent.MORE)
-        if _ASK.search(stripped):
-            intents.append(Intent.ASK_REC)
         if _GREET.search(stripped):
             intents.append(Intent.GREET)
-        if _BYE.search(stripped):
-            intents.append(Intent.GOODBYE)
         if not intents and stripped:
             intents.append(Intent.CHITCHAT)
         return list(dict.fromkeys(intents))
+
+
+def _questions(text: str) -> list[tuple[int, int]]:
+    """Character spans of the questions about a movie or person (not requests)."""
+    spans = []
+    for sentence in _SENTENCE.finditer(text):
+        body = sentence.group()
+        if _REQUEST.search(body):
+            continue
+        m = _ASK_ABOUT.search(body)
+        if m and ("?" in body or not body[:m.start()].strip()):
+            spans.append((sentence.start() + m.start(), sentence.end()))
+    return spans
+
+
+def _not_a_genre_wish(phrase: str, words: list[str], i: int, j: int) -> bool:
+    """"X was funny" / "so funny" describe a movie; "as a family" / "the kids" say who
+    watches. Neither asks for the genre, unless a noun follows ("funny movies")."""
+    after = words[j] if j < len(words) else ""
+    if after in _NOUNS:
+        return False
+    before = words[max(0, i - 2):i]
+    if phrase in _DESCRIPTIVE:
+        return bool(before) and before[-1] in _COPULA and not any(w in {"something", "anything"} for w in words[max(0, i - 3):i])
+    if phrase in _AUDIENCE_WORDS:
+        return bool(before) and before[-1] in _OWNERS
+    return False
+
+
+def _describes(words: list[str], i: int) -> bool:
+    """"pretty intense", "it was so dark": a word describing a movie, not a wish (but
+    "nothing too violent", "something really dark" are wishes)."""
+    before = words[max(0, i - 3):i]
+    return bool(before) and before[-1] in _COPULA - {"too"} and not any(w in {"something", "anything"} for w in before)
 
 
 def _clauses(text: str) -> list[tuple[int, int]]:

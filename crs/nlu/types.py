@@ -18,6 +18,7 @@ class Intent(StrEnum):
     REJECT = "reject"
     SEEN = "seen"
     ASK_WHY = "ask_why"
+    ASK_ABOUT = "ask_about_movie"  # "is it funny?", "who stars in Heat?": a question, no taste
     RESET = "reset"
     CHANGE_MIND = "change_of_mind"
     GOODBYE = "goodbye"
@@ -37,6 +38,13 @@ class NLUResult:
             to ("the second one" -> [1]; "those" -> all, given as [-1]).
         years_mentioned: Bare years in the text (used to answer a clarification).
         mentioned: Ids of every movie named unambiguously, whatever was said about it.
+        people_mentioned: Every person named, whatever was said about them.
+        roles: Person (display name) -> "director", "actor" or "writer": the role the
+            message speaks of ("films by X", "X as an actor"), else the person's main
+            role in the corpus.
+        audience: Who will watch: "kids", "family" or "couple" ("with my son", "date night").
+        runtime: "short" or "long" when the message asks for a length.
+        language: A language wish ("in French" -> "french", "foreign films" -> "foreign").
     """
 
     intents: list[Intent] = field(default_factory=list)
@@ -47,6 +55,11 @@ class NLUResult:
     refers_to_shown: list[int] = field(default_factory=list)
     years_mentioned: list[int] = field(default_factory=list)
     mentioned: list[str] = field(default_factory=list)
+    people_mentioned: list[str] = field(default_factory=list)
+    roles: dict[str, str] = field(default_factory=dict)
+    audience: str | None = None
+    runtime: str | None = None
+    language: str | None = None
 
     def has(self, intent: Intent) -> bool:
         return intent in self.intents

@@ -10,6 +10,15 @@ _DECADE_WORDS = {"fifties": 1950, "sixties": 1960, "seventies": 1970, "eighties"
 _DECADE = r"(?:the\s+)?(?:((?:19|20)?\d0)'?s|(fifties|sixties|seventies|eighties|nineties))\b"
 
 
+#: "recent", "newer", "what's new", "in theaters"; not "the newer one" (picking a version).
+_RECENT = re.compile(r"\b(recent|recently released|latest|modern|new releases?|newer(?! (?:one|version|remake))|"
+                     r"what'?s new|whats new|(?:still |now )?in theaters?|in the theaters?)\b")
+#: "classic movies", "classics", "older stuff"; not "a classic" / "is a classic", which describe a movie.
+_OLD = re.compile(r"(?<!\ba )(?<!\bthe )(?<!\bgreat )(?<!\breal )\b(?:classic (?:movies?|films?|ones|flicks?|stuff)|"
+                  r"(?:something|anything|some|more) classic|classics|vintage|black and white|"
+                  r"old(?:er)? (?:movies?|films?|ones|stuff|flicks?))\b")
+
+
 @dataclass(frozen=True)
 class YearConstraint:
     year_min: int | None = None
@@ -69,9 +78,9 @@ def parse_years(text: str, reference_year: int) -> YearConstraint:
     if lo is None and hi is None:
         if decades := _decades(t):
             return YearConstraint(min(decades), max(decades) + 9)
-        if re.search(r"\b(recent|recently released|latest|modern|newer (?:movies?|films?|ones))\b", t):
+        if _RECENT.search(t):
             return YearConstraint(reference_year - 8, None)
-        if re.search(r"\b(classic|classics|vintage|black and white|old(?:er)? (?:movies?|films?|ones))\b", t):
+        if _OLD.search(t):
             return YearConstraint(None, 1979)
     return YearConstraint(lo, hi)
 

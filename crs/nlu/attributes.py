@@ -1,0 +1,67 @@
+"""Who watches, how long, in which language: "with my 8 year old", "something short",
+"foreign films", "in French"."""
+
+from __future__ import annotations
+
+import re
+
+_OWNER = r"(?:my|our|the|his|her|your|their)"
+_CHILD = r"(?:kids?|children|child|sons?|daughters?|toddlers?|little ones|grandkids|grandchildren|nephews?|nieces?)"
+_KIDS = re.compile(
+    rf"\b{_OWNER}\s+(?:\w+\s+)?(?:\d+\s*(?:year|yr)s?[- ]old\s+)?{_CHILD}\b"
+    r"|\bkids?'?\s+(?:movies?|films?|flicks?|shows?)\b|\bchildren'?s\s+(?:movies?|films?|cartoons?)\b"
+    r"|\b\d{1,2}\s*(?:year|yr)s?[- ]olds?\b", re.IGNORECASE)
+_FAMILY = re.compile(r"\b(?:with|as|for)\s+(?:my|our|the|a)?\s*(?:whole\s+)?family\b|\bfamily (?:night|movie night)\b",
+                     re.IGNORECASE)
+_COUPLE = re.compile(r"\bdate night\b|\bon a date\b|\b(?:with|and)\s+my\s+(?:wife|husband|girlfriend|boyfriend|partner|spouse|"
+                     r"fianc[eé]e?)\b", re.IGNORECASE)
+_SHORT = re.compile(r"\b(?:something|anything|one|movie|film|a)\s+(?:short|quick)\b|\bshort(?:er)?\s+(?:movies?|films?|ones)\b"
+                    r"|\bnot (?:too|very|that) long\b|\b(?:under|less than)\s+(?:an?|one|two|1|2|90|100|120)\s*"
+                    r"(?:hours?|hrs?|minutes|mins)\b", re.IGNORECASE)
+_LONG = re.compile(r"\b(?:something|anything|a)\s+long\b(?!\s+(?:time|ago|while))|\blong(?:er)?\s+(?:movies?|films?|ones)\b",
+                   re.IGNORECASE)
+_LANGUAGES = ("english", "spanish", "french", "german", "italian", "japanese", "korean", "chinese", "mandarin",
+              "cantonese", "hindi", "russian", "swedish", "danish", "norwegian", "portuguese", "dutch", "turkish",
+              "arabic", "polish", "persian", "thai")
+_LANG = "|".join(_LANGUAGES)
+_IN_LANGUAGE = re.compile(rf"\b(not\s+)?in\s+({_LANG})\b|\b({_LANG})[- ](?:language|speaking|movies?|films?|cinema)\b",
+                          re.IGNORECASE)
+_FOREIGN = re.compile(r"\bforeign(?:[- ]language)?\s+(?:movies?|films?|animation|ones|cinema|stuff)\b|\bwith subtitles\b"
+                      r"|\bsubtitled\s+(?:movies?|films?)\b|\binto foreign\b|\bbollywood\b", re.IGNORECASE)
+_DISLIKE = re.compile(r"\b(?:not?|don'?t|didn'?t|never|hate|dislike)\b", re.IGNORECASE)
+
+
+def audience(text: str) -> str | None:
+    """"kids" for children watching, "family", or "couple" (a date); None if unsaid."""
+    if _KIDS.search(text):
+        return "kids"
+    if _FAMILY.search(text):
+        return "family"
+    if _COUPLE.search(text):
+        return "couple"
+    return None
+
+
+def runtime(text: str) -> str | None:
+    """"short" or "long" when the message asks for a length ("in a long time" is not one)."""
+    if _SHORT.search(text):
+        return "short"
+    if _LONG.search(text):
+        return "long"
+    return None
+
+
+def language(text: str) -> str | None:
+    """A language wish: "in French" -> "french"; "foreign films" -> "foreign".
+
+    "not in English" counts as wanting English only when the message dislikes that
+    ("I don't like the ones that are not in English"); on its own it says nothing sure.
+    """
+    if m := _IN_LANGUAGE.search(text):
+        if m.group(1):
+            return m.group(2).lower() if _DISLIKE.search(text[:m.start()]) else None
+        word = (m.group(2) or m.group(3)).lower()
+        return "chinese" if word in ("mandarin", "cantonese") else word
+    if m := _FOREIGN.search(text):
+        return "hindi" if m.group().lower() == "bollywood" else "foreign"
+    return None
