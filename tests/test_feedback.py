@@ -58,6 +58,16 @@ def test_typed_reactions_and_reply_sentiment():
     assert session_rewards(glum, [], sentiment=sentiment)["a"] < 0 < session_rewards(happy, [], sentiment=sentiment)["a"]
 
 
+def test_none_of_those_weighs_less_per_movie_than_a_single_thumbs_down():
+    dislikes = [{"slot": "movie", "value": m, "polarity": "dislike", "turn": 1} for m in "abc"]
+    blanket = [_turn(0, "westerns", T0, "abc"), _turn(1, "None of those.", T0 + timedelta(seconds=12), items=dislikes)]
+    single = [_turn(0, "westerns", T0, "abc"), _turn(1, "not a", T0 + timedelta(seconds=12), items=dislikes[:1])]
+    all_out, one = session_rewards(blanket, []), session_rewards(single, [])
+    assert all_out["a"] == pytest.approx(RewardTable().reject * RewardTable().reject_all)
+    assert one["a"] == pytest.approx(RewardTable().reject)
+    assert one["a"] < all_out["a"] < 0
+
+
 def test_repeatedly_rejected_genre_goes_down_softly(movie_store):
     horror = [m for m in movie_store.index.movies if m.genres == ("horror",) or "horror" in m.genres][:3]
     once = FeedbackSignal.from_rewards({horror[0].id: -1.4}, movie_store.index)

@@ -23,7 +23,6 @@ Two consumers:
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -45,14 +44,16 @@ class RewardTable:
         accept: "Sounds good", "I'll watch it".
         more_like_this: "More like X" (a like that asks for neighbours).
         why: "Why X?": interest, not yet a like.
-        ignored_long: Shown, no reaction, and the user took ``long_dwell_s`` or more
-            before replying (looked at it, moved on).
-        ignored_quick: Shown, no reaction, reply within ``quick_dwell_s`` (skimmed past).
+        ignored_long: Shown, and the reply reacted to no movie of the list after
+            ``long_dwell_s`` or more (looked at it, moved on).
+        ignored_quick: The same within ``quick_dwell_s`` (skimmed past).
         seen: 👁 "seen it": neutral for taste.
         reject: 👎 "not for me" after an ordinary pause.
         reject_quick: A reject within ``quick_dwell_s`` of the list: a strong dislike.
         reject_slow: A reject after ``long_dwell_s`` or more: considered, then declined.
         quick_dwell_s / long_dwell_s: The dwell-time bands (seconds since the list).
+        reject_all: Factor on the rejects of a reply that turns down a whole list at once
+            ("None of those."): less is known about each movie than from a single 👎.
         sentiment: Weight of the reply's sentiment (VADER compound, -1..1) on the movies
             the reply reacts to; a reply that reacts to no movie and states nothing new
             ("hmm, those look dull") gives half of it to every unreacted movie of the list.
@@ -70,6 +71,7 @@ class RewardTable:
     reject: float = -1.0
     reject_quick: float = -1.4
     reject_slow: float = -0.7
+    reject_all: float = 0.5
     quick_dwell_s: float = 5.0
     long_dwell_s: float = 30.0
     sentiment: float = 0.3
@@ -205,11 +207,15 @@ def session_rewards(turns: Sequence[Mapping[str, Any]], events: Iterable[Mapping
         mood = sentiment(reply.text) if (sentiment and reply is not None) else 0.0
         reacted_now = {m for m in ids if any(turn == index + 1 for _, _, turn in reactions.get(m, []))}
         silent = reply is not None and not reacted_now and reply.new_items == 0
+        rejected_now = {m for m in reacted_now if any(k == "reject" and t == index + 1 for k, _, t in reactions[m])}
+        blanket = len(ids) >= 3 and rejected_now >= set(ids)
         age = table.decay ** (len(lists) - 1 - pos)
         for movie_id in ids:
             if shown_in[movie_id] != pos:
                 continue
             value = _movie_value(reactions.get(movie_id, []), table, dwell, index, not reacted_now)
+            if blanket:
+                value *= table.reject_all
             if movie_id in reacted_now:
                 value += table.sentiment * mood
             elif silent:
@@ -350,13 +356,3 @@ class FeedbackProvider:
         current = Reply(index, query.message, self.clock(), movie_prefs, n)
         rewards = session_rewards(turns, self.repo.feedback(query.session_id), self.table, self.sentiment, current)
         return FeedbackSignal.from_rewards(rewards, self.index) if rewards else None
-
-
-def describe(signal: FeedbackSignal | None, limit: int = 5) -> dict[str, Any]:
-    """A JSON-ready digest (logs, tests)."""
-    if not signal:
-        return {}
-    top = sorted(signal.rewards.items(), key=lambda kv: -abs(kv[1]))[:limit]
-    genres = sorted(signal.genres.items(), key=lambda kv: kv[1])[:limit]
-    return {"rewards": {k: round(v, 3) for k, v in top}, "genres": {k: round(v, 3) for k, v in genres},
-            "mean": round(math.fsum(signal.rewards.values()) / len(signal.rewards), 3)}
