@@ -182,6 +182,7 @@ class SessionControls:
                 llm.set_key(session_id, api_key.strip() if choice.kind == "openai" else "")
             elif choice.kind != "openai":
                 llm.set_key(session_id, "")
+        llm.prepare(session_id, choice)
         return self.llm_settings(session_id)
 
     def delete_session(self, session_id: str) -> bool:

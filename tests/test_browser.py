@@ -128,13 +128,13 @@ def test_conversation_with_card_feedback(
 
     (first, first_year), (second, second_year) = small_movies[:2]
     gate = threading.Event()
-    real_turn = live_app.service.handle_turn
+    real_turn = live_app.service.stream_turn
 
-    def held_turn(session_id: str, text: str) -> dict:
+    def held_turn(session_id: str, text: str):
         gate.wait(20)
-        return real_turn(session_id, text)
+        yield from real_turn(session_id, text)
 
-    monkeypatch.setattr(live_app.service, "handle_turn", held_turn)
+    monkeypatch.setattr(live_app.service, "stream_turn", held_turn)
     send(page, f"I loved {first} ({first_year}) and {second} ({second_year})")
     # While the turn runs: the message is already there and the bot is "typing".
     expect(page.locator(USER)).to_have_count(1, timeout=3_000)
@@ -330,7 +330,74 @@ def test_settings_are_kept_per_session(page, live_app: LiveApp, small_movies) ->
     wait_ready(page)
     expect(number).to_have_value("3")
     expect(page.locator("#crs-include-seen input[type='checkbox']")).to_be_checked()
-    expect(page.locator("#crs-backend textarea")).to_have_value(re.compile("no language model|OpenAI"))
+    expect(page.locator("#crs-llm-kind input[value='template']")).to_be_checked()
+    expect(page.locator("#crs-llm-status")).to_contain_text("no language model")
+
+
+#: Records every text the last bot message shows, so a test can see a reply grow.
+WATCH_BOT_JS = """() => {
+  window.__botTexts = [];
+  const chat = document.querySelector('#crs-chat');
+  new MutationObserver(() => {
+    const bots = chat.querySelectorAll("[data-testid='bot']");
+    const text = bots.length ? bots[bots.length - 1].innerText : null;
+    if (text && window.__botTexts[window.__botTexts.length - 1] !== text) window.__botTexts.push(text);
+  }).observe(chat, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def test_switch_to_an_openai_server_streams_then_back_to_template(
+    page, live_app: LiveApp, small_movies, tmp_path: Path,  # noqa: F811
+) -> None:
+    from playwright.sync_api import expect
+
+    from echo_llm_server import EchoLLMServer
+
+    secret = "sk-browser-secret-91c3"
+    server = EchoLLMServer(prefix="Streaming hello! ", delay_s=0.05).start()
+    try:
+        status = page.locator("#crs-llm-status")
+        expect(status).to_contain_text("no language model")
+        expect(page.locator("#crs-llm-url")).to_be_hidden()
+        page.locator("#crs-llm-kind").get_by_label("OpenAI-compatible server").check()
+        page.locator("#crs-llm-url input").fill(server.base_url)
+        page.locator("#crs-llm-model input").fill("echo-model")
+        page.locator("#crs-llm-key input").fill(secret)
+        expect(page.locator("#crs-llm-key input")).to_have_attribute("type", "password")
+        page.locator("#crs-llm-apply").click()
+        expect(status).to_contain_text(f"echo-model at {server.base_url}", timeout=TURN_TIMEOUT_MS)
+        expect(status).to_contain_text("API key set")
+        expect(page.locator("#crs-llm-key input")).to_have_value("")  # the key is not kept in the page
+        screenshot(page, "screenshot-llm-settings.png", tmp_path)
+
+        page.evaluate(WATCH_BOT_JS)
+        (first, first_year) = small_movies[0]
+        send(page, f"I loved {first} ({first_year})")
+        reply = page.locator(BOT).last
+        expect(reply).to_contain_text("Streaming hello!", timeout=TURN_TIMEOUT_MS)
+        expect(page.locator(CARDS).first).to_be_visible(timeout=TURN_TIMEOUT_MS)
+        for title in page.locator(f"{CARDS} .crs-card-title").all_inner_texts():
+            expect(reply).to_contain_text(title.split(" (")[0])
+        texts = page.evaluate("window.__botTexts")
+        final = reply.inner_text()
+        growing = [t for t in texts if t.startswith("Streaming hello!") and len(t) < len(final)]
+        assert len(growing) >= 2, f"the reply did not appear progressively: {texts[:5]}"
+        assert all(h.get("authorization") == f"Bearer {secret}" for h in server.headers)
+
+        page.locator("#crs-llm-kind").get_by_label("Templates (no language model)").check()
+        expect(status).to_contain_text("no language model")
+        expect(page.locator("#crs-llm-url")).to_be_hidden()
+        asked = len(server.requests)
+        send(page, "more please")
+        expect(page.locator(BOT)).to_have_count(2, timeout=TURN_TIMEOUT_MS)
+        expect(page.locator(BOT).last).not_to_contain_text("Streaming hello!")
+        assert len(server.requests) == asked  # the template answered; the server was not asked
+
+        page.reload(wait_until="load")
+        wait_ready(page)
+        expect(page.locator("#crs-llm-kind input[value='template']")).to_be_checked()
+    finally:
+        server.stop()
 
 
 def test_dark_theme_labels_and_first_paint(open_page, small_movies, tmp_path: Path, live_app: LiveApp) -> None:  # noqa: F811

@@ -14,6 +14,7 @@ sent to the configured URL (``CRS_LLM_BASE_URL``), never to a URL a user typed.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -24,6 +25,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from crs.llm.base import LLMBackend
+
+log = logging.getLogger(__name__)
 
 KINDS = ("template", "openai", "local")
 
@@ -193,6 +196,21 @@ class SessionLLM:
 
     def forget(self, session_id: str) -> None:
         self.set_key(session_id, None)
+
+    def prepare(self, session_id: str, choice: BackendChoice) -> None:
+        """Build the session's backend now (and its HTTP client: importing ``openai`` takes
+        seconds), so the first turn with it pays only for the model's answer."""
+        if choice.kind == "template":
+            return
+        with self._lock:
+            key = self._keys.get(session_id)
+        try:
+            backend = self.pool.get(choice, key)
+            warm = getattr(backend, "_get_client", None)
+            if warm is not None:
+                warm()
+        except Exception as exc:  # the turn will say what is wrong
+            log.info("could not prepare the %s backend: %s", choice.kind, type(exc).__name__)
 
     def turn_backend(self, session_id: str, options: Mapping[str, Any] | None) -> Any:
         """A fresh :class:`crs.llm.turn.TurnBackend` for one turn of the session."""
