@@ -169,3 +169,67 @@ def test_rejected_movies_pull_similar_ones_down(settings, movie_store):
     for c in close:
         assert after[c.movie.id].score < c.score
     parts.service.close()
+
+
+def _state(service, session):
+    return service.graph.get_state({"configurable": {"thread_id": session}}).values
+
+
+def test_vague_ask_gets_one_attribute_question_then_uses_the_answer(service):
+    t0 = service.handle_turn("q1", "Can you recommend something?")
+    question = _state(service, "q1")["question"]
+    assert t0["phase"] == "elicitation" and not t0["recommendations"]
+    assert question and len(question["options"]) >= 2 and question["gain"] >= 1.0
+    for option in question["options"]:  # concrete options, drawn from the candidates, are named
+        assert option["label"] in t0["reply"]
+    t1 = service.handle_turn("q1", "the second one")
+    picked = question["options"][1]["value"]
+    assert t1["phase"] == "recommendation" and t1["recommendations"]
+    if question["attribute"] == "genre":
+        assert t1["preferences"]["liked_genres"] == [picked]
+        assert sum(picked in r["genres"] for r in t1["recommendations"]) >= 0.6 * len(t1["recommendations"])
+    assert _state(service, "q1")["asked"] == [question["attribute"]] and _state(service, "q1")["question"] is None
+
+
+def test_an_attribute_is_never_asked_twice(service):
+    service.handle_turn("q2", "hello")
+    seen = []
+    for text in ["what should I watch?", "hmm", "no idea really, it's raining", "ok"]:
+        turn = service.handle_turn("q2", text)
+        question = _state(service, "q2").get("question")
+        if question:
+            assert turn["phase"] == "elicitation"
+            seen.append(question["attribute"])
+    assert seen and len(seen) == len(set(seen))
+
+
+def test_no_question_when_the_user_asks_and_enough_is_known(service):
+    t = service.handle_turn("q3", "I loved The Matrix, recommend me something")
+    assert t["phase"] == "recommendation" and t["recommendations"]
+    assert not _state(service, "q3").get("question")
+
+
+def test_contradiction_is_asked_and_resolved_by_the_answer(service):
+    t0 = service.handle_turn("k1", "a comedy, no comedies")
+    assert t0["phase"] == "clarification" and not t0["recommendations"]
+    assert "comedy" in t0["reply"] and "no comedy" in t0["reply"]
+    assert not t0["preferences"]["liked_genres"] and not t0["preferences"]["disliked_genres"]
+    t1 = service.handle_turn("k1", "the second")
+    assert t1["preferences"]["disliked_genres"] == ["comedy"] and not t1["preferences"]["liked_genres"]
+    assert all("comedy" not in r["genres"] for r in t1["recommendations"])
+
+
+def test_unanswered_contradiction_keeps_the_newer_wish_and_says_so(service):
+    service.handle_turn("k2", "a thriller from after 2010")
+    t1 = service.handle_turn("k2", "nothing after 1990")
+    assert t1["phase"] == "clarification" and t1["preferences"]["year_min"] == 2011
+    t2 = service.handle_turn("k2", "more please")
+    assert "what you said last" in t2["reply"]
+    assert t2["preferences"]["year_max"] == 1990 and t2["preferences"]["year_min"] is None
+    assert all(r["year"] <= 1990 for r in t2["recommendations"])
+
+
+def test_empty_result_is_relaxed_and_the_reply_says_what_was_dropped(service):
+    t = service.handle_turn("x1", "a western from after 2030 please")
+    assert t["recommendations"] and "dropping 'after 2030'" in t["reply"]
+    assert t["preferences"]["year_min"] == 2031  # only this list is loosened, not what the user said

@@ -31,10 +31,10 @@ def make_recommendation(deps: DialogueDeps):
             message=state.get("text", ""),
         )
         result = deps.recommender.recommend(query)
-        dropped = ""
+        dropped, used = "", prefs
         if not result.items:
-            result, dropped = _relax(deps, query)
-        summary = summarize(prefs)
+            result, dropped, used = _relax(deps, query)
+        summary = summarize(used)
         if not result.items:
             reply = deps.prompts.reply("recommend_none", seed, summary=summary)
             recs: list[dict[str, Any]] = []
@@ -72,15 +72,16 @@ def make_recommendation(deps: DialogueDeps):
     return recommendation
 
 
-def _relax(deps: DialogueDeps, query: RecQuery) -> tuple[RecResult, str]:
+def _relax(deps: DialogueDeps, query: RecQuery) -> tuple[RecResult, str, Preferences]:
     """Nothing meets every hard constraint: loosen the softest one that brings results
-    back (policy.RELAX_ORDER), else pile them up; returns the result and what was dropped,
-    for the reply to say plainly. Shown, seen and turned-down movies stay excluded."""
+    back (policy.RELAX_ORDER), else pile them up. Returns the result, what was loosened
+    (for the reply to say plainly) and the preferences used. The stored preferences are
+    not changed, and shown, seen and turned-down movies stay excluded."""
     for relaxation in [*relaxations(query.preferences), *cumulative(query.preferences)[1:]]:
         result = deps.recommender.recommend(replace(query, preferences=relaxation.preferences))
         if result.items:
-            return result, relaxation.describe()
-    return RecResult(), ""
+            return result, relaxation.describe(), relaxation.preferences
+    return RecResult(), "", query.preferences
 
 
 def _without_seen(prefs: Preferences) -> Preferences:

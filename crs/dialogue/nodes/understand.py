@@ -19,7 +19,7 @@ def make_understand(deps: DialogueDeps):
     def understand(state: dict[str, Any]) -> dict[str, Any]:
         text, turn = state["text"], state["turn"]
         prefs = Preferences.model_validate(state.get("preferences") or {})
-        nlu = deps.nlu.parse(text, turn)
+        nlu = _with_audience(deps.nlu.parse(text, turn), turn)
         preface: list[str] = []
         excluded = list(state.get("excluded") or [])
         pending = state.get("pending")
@@ -46,9 +46,10 @@ def make_understand(deps: DialogueDeps):
         asked = list(state.get("asked") or [])
         answered = False
         question = state.get("question")
-        if question and not resolved_pending and not _is_feedback(nlu):
-            answered = _answer_question(question, nlu, text, prefs, turn, preface, deps, seed)
-            if answered:
+        if question and not resolved_pending:
+            feedback = _is_feedback(nlu)  # "none of those, something darker": ordinals mean shown movies
+            answered = _answer_question(question, nlu, text, prefs, turn, preface, deps, seed, ordinals=not feedback)
+            if answered and not feedback:
                 nlu.refers_to_shown = []  # "the second one" picked an option, not a shown movie
         changed_mind = policy.says_change_of_mind(text, nlu.has(Intent.CHANGE_MIND))
         conflict = state.get("conflict")
@@ -180,6 +181,22 @@ def resolve_clarification(pending: dict[str, Any], nlu: NLUResult, text: str, de
     return None
 
 
+#: Who watches -> the mood that scores for them (the lexicon's "kids" mood favours family
+#: and animation films, softly). A couple or a language wish has no preference slot yet.
+_AUDIENCE_MOOD = {"kids": "kids", "family": "kids"}
+
+
+def _with_audience(nlu: NLUResult, turn: int) -> NLUResult:
+    """"Something for my kids": the NLU reports the audience; the preferences keep it as
+    a mood, as "family night" always did."""
+    mood = _AUDIENCE_MOOD.get(getattr(nlu, "audience", None) or "")
+    if mood and not any(i.slot == Slot.MOOD and i.value == mood for i in nlu.items):
+        nlu.items.append(PreferenceItem(slot=Slot.MOOD, value=mood, polarity=Polarity.LIKE, label=mood, turn=turn))
+        if Intent.PREFERENCE not in nlu.intents:
+            nlu.intents.append(Intent.PREFERENCE)
+    return nlu
+
+
 def _is_feedback(nlu: NLUResult) -> bool:
     return any(nlu.has(i) for i in (Intent.SEEN, Intent.REJECT, Intent.ASK_WHY, Intent.ACCEPT, Intent.RESET))
 
@@ -189,7 +206,7 @@ _ATTRIBUTE_SLOT = {"genre": Slot.GENRE, "director": Slot.PERSON, "actor": Slot.P
 
 
 def _answer_question(question: dict[str, Any], nlu: NLUResult, text: str, prefs: Preferences, turn: int,
-                     preface: list[str], deps: DialogueDeps, seed: str) -> bool:
+                     preface: list[str], deps: DialogueDeps, seed: str, ordinals: bool = True) -> bool:
     """Use the answer to an attribute question; True if the message answered it (an
     option, by name or ordinal, or "any" / "don't mind"). What the NLU read from the
     answer is used as it is; an option it could not read ("the second one", "Nolan",
@@ -201,9 +218,9 @@ def _answer_question(question: dict[str, Any], nlu: NLUResult, text: str, prefs:
     stated_years = nlu.year_min is not None or nlu.year_max is not None
     if (said and attribute != "era") or (attribute == "era" and stated_years):
         return True  # the NLU already understood the answer
-    pick = policy.match_option(question, text, nlu.refers_to_shown)
+    pick = policy.match_option(question, text, nlu.refers_to_shown if ordinals else ())
     if pick is None:
-        if policy.is_skip(text) and not nlu.items and not stated_years:
+        if ordinals and policy.is_skip(text) and not nlu.items and not stated_years:
             preface.append(deps.prompts.reply("ask_skipped", seed))
             return True
         return False
