@@ -27,6 +27,7 @@ mean reward per shown movie.
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -168,6 +169,7 @@ def run_log(components, targets, turns: int = 8, seed: int = 0, progress: bool =
     clock = SimClock()
     phrases = genre_phrases(load_lexicon())
     episodes = []
+    started = time.perf_counter()
     with simulated_time(components, clock):
         for n, target in enumerate(tqdm(targets, desc="simulated users", unit="user", disable=not progress)):
             episodes.append(run_user(components.service, f"{prefix}-{seed}-{n}", target, turns, phrases,
@@ -176,10 +178,13 @@ def run_log(components, targets, turns: int = 8, seed: int = 0, progress: bool =
     wins = [e.success_turn for e in episodes if e.success_turn is not None]
     clicks = sum((e.clicks for e in episodes), Counter())
     n = len(episodes)
+    seconds = time.perf_counter() - started
+    messages = sum(len(e.messages) for e in episodes)
     return {"users": n, "turns": turns, "seed": seed,
             "success_rate": round(len(wins) / n, 4) if n else 0.0,
             "mean_messages_to_success": round(sum(wins) / len(wins), 3) if wins else None,
-            "messages": sum(len(e.messages) for e in episodes), "clicks": dict(sorted(clicks.items()))}
+            "messages": messages, "clicks": dict(sorted(clicks.items())), "seconds": round(seconds, 1),
+            "ms_per_message": round(1000 * seconds / messages, 1) if messages else None}
 
 
 def main(
