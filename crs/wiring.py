@@ -48,15 +48,20 @@ def open_saver(settings: Settings):
 
 class SessionReranker:
     """Stage 2 as the turn's language model allows: the metadata reranker when the turn
-    runs with the template backend, the LLM reranker (over the metadata one) otherwise.
-    The turn's backend comes from the graph's run config (see :mod:`crs.llm.turn`)."""
+    runs with the template backend or the small local model (it ranks worse than stage 1
+    and too slowly: it only words replies), the LLM reranker (over the metadata one) with
+    any other backend. The turn's backend comes from the graph's run config (see
+    :mod:`crs.llm.turn`)."""
+
+    #: Backends that never rank.
+    NO_RANKING = frozenset({"template", "local"})
 
     def __init__(self, metadata, llm) -> None:
         self.metadata = metadata
         self.llm = llm
 
     def rerank(self, query, candidates, k):
-        if self.llm.backend.name == "template":
+        if self.llm.backend.name in self.NO_RANKING:
             return self.metadata.rerank(query, candidates, k)
         return self.llm.rerank(query, candidates, k)
 
@@ -67,6 +72,8 @@ def build_session_llm(settings: Settings, store, prompts):
     from crs.llm.wording import ReplyWording, load_llm_texts
 
     wording = ReplyWording.from_prompts(settings.prompts_dir, (m.title for m in store.index.movies))
+    if settings.llm_backend == "openai":
+        import openai  # noqa: F401 - load the client library now: on the first turn it cost 1-4 s of the turn's budget
     return SessionLLM(BackendPool(settings), wording, load_llm_texts(settings.prompts_dir))
 
 

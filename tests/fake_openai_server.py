@@ -9,6 +9,14 @@ Modes (set ``server.mode``):
     error500: HTTP 500 with an OpenAI-style error body.
     garbage: HTTP 200, ``Content-Type: application/json``, a body that is not JSON.
     empty: HTTP 200 with a valid completion object whose ``choices`` is empty.
+    slow: answer as ``ok`` after ``server.slow_s`` seconds.
+    trickle: HTTP 200 and headers at once, then the body one byte every ``server.trickle_s``
+        seconds (each read is quick, the whole answer takes minutes: a per-read timeout
+        never fires).
+    echo: give the model's input back: a chat answer is the system prompt and the user
+        message; a JSON-mode (ranking) answer ranks the first candidate id of the prompt
+        with the system prompt and the user message as its "reason" (what a model that
+        obeys a prompt injection would do).
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-MODES = ("ok", "hang", "error500", "garbage", "empty")
+MODES = ("ok", "hang", "error500", "garbage", "empty", "slow", "trickle", "echo")
 
 
 class FakeOpenAIServer:
@@ -31,6 +39,8 @@ class FakeOpenAIServer:
         self.replies: list[str] = []
         self.mode = "ok"
         self.hang_s = 10.0
+        self.slow_s = 0.3
+        self.trickle_s = 0.2
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._release = threading.Event()
@@ -107,10 +117,49 @@ class FakeOpenAIServer:
             payload = _completion(body, "")
             payload["choices"] = []
             return handler._send(200, payload)
+        if mode == "trickle":
+            return self._trickle(handler, json.dumps(_completion(body, self._next_reply())).encode())
+        if mode == "slow":
+            self._release.wait(self.slow_s)
+        if mode == "echo":
+            text = _echo(body)
+            if body.get("stream"):
+                return handler._send(200, _sse(body, text), "text/event-stream")
+            return handler._send(200, _completion(body, text))
         text = self._next_reply()
         if body.get("stream"):
             return handler._send(200, _sse(body, text), "text/event-stream")
         return handler._send(200, _completion(body, text))
+
+
+    def _trickle(self, handler: Any, data: bytes) -> None:
+        try:
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            for i in range(len(data)):
+                if self._release.wait(self.trickle_s):
+                    return
+                handler.wfile.write(data[i:i + 1])
+                handler.wfile.flush()
+        except OSError:  # the client gave up
+            pass
+
+
+def _messages_text(body: dict[str, Any], role: str) -> str:
+    return "\n".join(str(m.get("content", "")) for m in body.get("messages", []) if m.get("role") == role)
+
+
+def _echo(body: dict[str, Any]) -> str:
+    system, user = _messages_text(body, "system"), _messages_text(body, "user")
+    if not body.get("response_format"):
+        return f"{system}\n{user}"
+    import re
+
+    first = re.search(r"^\s*([^\s:|]+):", user.split("Candidates:", 1)[-1], re.MULTILINE)
+    ranking = [{"id": first.group(1) if first else "0", "reason": f"{system} {user}"}]
+    return json.dumps({"ranking": ranking})
 
 
 def _completion(body: dict[str, Any], text: str) -> dict[str, Any]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from crs.llm.base import Completion, LLMError, UsageCallback
@@ -76,10 +77,14 @@ class OpenAIBackend:
         log.debug("openai request: model=%s system=%d chars user=%d chars json=%s",
                   self.model, len(system), len(user), json_mode)
         start = time.perf_counter()
+        limit = timeout_s or self.timeout_s
+        client = self._get_client()
         try:
-            response = self._get_client().chat.completions.create(
+            # The client's timeout is per read: a server that trickles its answer a byte at
+            # a time never trips it. _within bounds the whole call by wall-clock time.
+            response = _within(limit, lambda: client.chat.completions.create(
                 model=self.model, messages=self._messages(system, user), temperature=0,
-                max_tokens=max_tokens, timeout=timeout_s or self.timeout_s, **extra)
+                max_tokens=max_tokens, timeout=limit, **extra))
         except LLMError:
             raise
         except Exception as exc:
@@ -105,11 +110,14 @@ class OpenAIBackend:
             LLMError: As :meth:`complete`, possibly after some chunks were yielded.
         """
         start = time.perf_counter()
+        limit = timeout_s or self.timeout_s
+        deadline = start + limit
+        client = self._get_client()
         try:
-            response = self._get_client().chat.completions.create(
+            response = _within(limit, lambda: client.chat.completions.create(
                 model=self.model, messages=self._messages(system, user), temperature=0,
-                max_tokens=max_tokens, timeout=timeout_s or self.timeout_s, stream=True,
-                stream_options={"include_usage": True})
+                max_tokens=max_tokens, timeout=limit, stream=True,
+                stream_options={"include_usage": True}))
         except LLMError:
             raise
         except Exception as exc:
@@ -117,7 +125,7 @@ class OpenAIBackend:
         parts: list[str] = []
         usage: Any = None
         try:
-            for chunk in response:
+            for chunk in _chunks_until(response, deadline):
                 usage = getattr(chunk, "usage", None) or usage
                 choices = getattr(chunk, "choices", None) or []
                 delta = getattr(choices[0], "delta", None) if choices else None
@@ -125,17 +133,73 @@ class OpenAIBackend:
                 if piece:
                     parts.append(piece)
                     yield piece
+        except LLMError:
+            raise
         except Exception as exc:
             raise LLMError(f"{self.base_url}: stream broke: {type(exc).__name__}: {exc}") from exc
         finally:
             close = getattr(response, "close", None)
             if close is not None:
-                close()
+                try:
+                    close()
+                except Exception:  # a stream still being read by the pump thread
+                    pass
         if on_usage is not None:
             on_usage(Completion(text="".join(parts), backend=self.name,
                                 latency_ms=(time.perf_counter() - start) * 1000,
                                 tokens_in=getattr(usage, "prompt_tokens", None),
                                 tokens_out=getattr(usage, "completion_tokens", None)))
+
+
+def _within(limit_s: float, call: Callable[[], Any]) -> Any:
+    """``call()``'s result, or LLMError once ``limit_s`` seconds of wall time have passed.
+
+    The call runs in a daemon thread; one that overruns is abandoned (its socket closes
+    when the server gives up or the client's own read timeout fires)."""
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            box["value"] = call()
+        except BaseException as exc:  # handed to the caller below
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="openai-call", daemon=True).start()
+    if not done.wait(limit_s):
+        raise LLMError(f"Timeout: no complete answer within {limit_s:.1f} s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _chunks_until(response: Any, deadline: float) -> Iterator[Any]:
+    """The chunks of a streamed response, read in a daemon thread; LLMError at ``deadline``
+    (perf_counter time) even while the server holds a chunk back or trickles it."""
+    pipe: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+    def pump() -> None:
+        try:
+            for chunk in response:
+                pipe.put(("chunk", chunk))
+            pipe.put(("end", None))
+        except BaseException as exc:
+            pipe.put(("error", exc))
+
+    threading.Thread(target=pump, name="openai-stream", daemon=True).start()
+    while True:
+        remaining = deadline - time.perf_counter()
+        try:
+            kind, value = pipe.get(timeout=max(remaining, 0.0)) if remaining > 0 else pipe.get_nowait()
+        except queue.Empty:
+            raise LLMError("Timeout: the stream ran past its time limit") from None
+        if kind == "end":
+            return
+        if kind == "error":
+            raise value
+        yield value
 
 
 def _first_text(response: Any) -> str:
