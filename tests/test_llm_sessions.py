@@ -141,6 +141,22 @@ def test_unreachable_server_gives_a_notice_and_the_template_answers(service, sma
     assert elapsed < service.llm.timeout_s  # connection refused: no timeout paid
 
 
+def test_a_hanging_server_costs_one_timeout_per_turn(service, small_movies, echo,  # noqa: F811
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service.llm.pool, "settings", service.llm.pool.settings.model_copy(update={"llm_timeout_s": 1.0}))
+    session, reference = new_id(), new_id()
+    service.update_llm_settings(session, "openai", echo.base_url, "slow-model")
+    echo.mode, echo.hang_s = "hang", 5.0
+    service.handle_turn(reference, ask(small_movies))  # the template's time for the same turn
+    template_s = service.repo.last_turn(reference)["latency_ms"] / 1000
+    turn = service.handle_turn(session, ask(small_movies))
+    row = turn_row(service, session)
+    assert turn["reply"].startswith("(slow-model at ") and "took too long" in turn["reply"].split("\n")[0]
+    assert len(echo.requests) == 1  # the ranking call timed out; the wording was not even tried
+    assert row["llm_backend"] == "openai:failed" and 1.0 <= row["llm_latency_ms"] / 1000 < 2.0
+    assert row["latency_ms"] / 1000 < template_s + 2.0
+
+
 def test_sessions_switch_backends_independently(service, small_movies, echo) -> None:  # noqa: F811
     a, b = new_id(), new_id()
     service.update_llm_settings(a, "openai", echo.base_url, "echo-model")

@@ -69,8 +69,10 @@ class BackendChoice:
 
     @property
     def where(self) -> str:
-        """Where the model runs, for notices: the URL, "the local model" or ""."""
-        return self.base_url if self.kind == "openai" else ("the local model" if self.kind == "local" else "")
+        """The model in a few words, for notices: "llama3.2 at http://...", "the local model"."""
+        if self.kind == "openai":
+            return f"{self.model} at {self.base_url}"
+        return "the local model" if self.kind == "local" else ""
 
     def describe(self) -> str:
         if self.kind == "openai":
@@ -231,7 +233,11 @@ class SessionLLM:
         if not error:
             return ""
         where = turn_backend.where or turn_backend.name
-        unreachable = any(word in error for word in ("Connection", "connect", "Timeout", "timed out", "took longer"))
-        key = "notice_unreachable" if unreachable else "notice_failed"
-        template = self.texts.get(key) or "(The language model at {where} failed, so I answered without it.)"
+        if any(word in error for word in ("Timeout", "timed out", "took longer")):
+            key = "notice_slow"
+        elif any(word in error for word in ("Connection", "connect")):
+            key = "notice_unreachable"
+        else:
+            key = "notice_failed"
+        template = self.texts.get(key) or "({where} failed, so I answered without it this time.)"
         return template.format(where=where, error=error.split(":", 1)[0])
