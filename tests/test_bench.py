@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import typer
@@ -37,28 +38,67 @@ def test_summaries_and_timing_wrapper():
 def test_bench_command_on_the_small_store(small_store, tmp_path):
     artifacts = tmp_path / "artifacts"
     artifacts.mkdir()
+    name = Path(small_store.retriever_model).name  # whatever the settings call the artefact
     for suffix in (".npz", ".json"):
-        shutil.copy(small_model_path().with_suffix(suffix), artifacts / f"collab-v1{suffix}")
+        shutil.copy(small_model_path().with_suffix(suffix), (artifacts / name).with_suffix(suffix))
     out = tmp_path / "bench.json"
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     register(app)
     result = CliRunner().invoke(app, [
-        "bench", "--store-dir", str(small_store.store_dir), "--artifacts-dir", str(artifacts), "--max-dialogues", "15",
-        "--states", "25", "--warmup", "2", "--eval-dialogues", "3", "--out", str(out), "--no-progress"])
+        "bench", "--store-dir", str(small_store.store_dir), "--artifacts-dir", str(artifacts), "--turns", "30",
+        "--warmup", "2", "--hnsw-queries", "10", "--eval-dialogues", "3", "--out", str(out), "--no-progress"])
     assert result.exit_code == 0, result.output
     doc = json.loads(out.read_text())
-    rec = doc["recommendation"]
-    assert rec["states"] == 25 and rec["movies_in_store"] == 800 and rec["warmup_calls"] == 2
-    assert rec["collaborative_model"] == {"artefact": str(artifacts / "collab-v1.npz"), "rl_tuned": False}
-    for part in ("total", "stage1_retrieve", "stage2_rerank"):
-        stats = rec[part]
-        assert stats["n"] >= 25 - rec["turns_without_results"] and 0 < stats["p50_ms"] <= stats["p95_ms"] <= stats["max_ms"]
-    assert rec["total"]["p50_ms"] >= rec["stage1_retrieve"]["p50_ms"] * 0.5
-    assert isinstance(rec["meets_targets"], bool) and doc["targets"]["p50_ms"] == 30.0
-    assert rec["total_cpu_time"]["n"] == rec["total"]["n"] and len(doc["machine"]["load_average_at_start"]) == 3
+    size = doc["sizes"]["store"]
+    assert size["turns_timed"] == 30 and size["movies_in_store"] == 800 and size["warmup_turns"] == 2
+    assert size["collaborative_model"] == {"artefact": str(artifacts / name), "loaded": True}
+    stages = size["stages"]
+    assert stages["turn"]["n"] == stages["nlu"]["n"] == stages["graph_persistence"]["n"] == 30
+    assert 0 < size["recommendation_turns"] == stages["refinement"]["n"] <= stages["retrieval"]["n"] == size["retrieval_turns"] <= 30
+    for name in ("nlu", "retrieval", "refinement", "graph_persistence", "turn"):
+        assert 0 < stages[name]["p50_ms"] <= stages[name]["p95_ms"] <= stages[name]["p99_ms"] <= stages[name]["max_ms"]
+    # the stages are parts of the turn
+    assert stages["retrieval"]["p50_ms"] < stages["turn"]["max_ms"] and stages["nlu"]["p50_ms"] < stages["turn"]["p50_ms"]
+    assert size["hnsw"]["queries"] == 10 and 0.5 <= size["hnsw"]["recall_vs_exact_mean"] <= 1.0
+    assert size["peak_rss_mb"] > 100 and size["cold_first_turn_ms"] > 0
+    assert set(size["meets_targets"]) == {"turn_p50", "turn_p95"} and doc["targets"]["turn_p95_ms"] == 400.0
     ev = doc["evaluation"]
     assert ev["dialogues"] == 3 and ev["samples"] > 0 and ev["samples_per_s"] > 0
     assert ev["projected_1342_dialogues_s"] > ev["load_s"] and set(ev["recall"]) >= {"recall@1", "recall@10", "recall@50"}
-    assert doc["training"] is None and doc["peak_rss_mb"] >= doc["peak_rss_mb_after_recommendation"] > 50
+    assert doc["training"] is None and doc["corpus_build"] is None
     assert doc["machine"]["cpus"] >= 1 and doc["command"].startswith("crs bench")
-    assert "p50" in result.output and "peak RSS" in result.output
+    assert "turn p50" in result.output and "peak RSS" in result.output
+
+
+def test_bench_rejects_unknown_sizes():
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    register(app)
+    result = CliRunner().invoke(app, ["bench", "--sizes", "7k,5m", "--no-progress"])
+    assert result.exit_code == 2 and "7k,87k,300k" in result.output
+
+
+def test_synthetic_movies_recombine_real_ones():
+    import numpy as np
+
+    from crs.bench_stores import NOISE_SIGMA, parse_sizes, synthesize
+    from crs.catalog.models import Movie
+
+    real = [Movie(id=str(i), title=f"Title Number {i}", year=1990 + i, genres=("drama",) if i % 2 else ("comedy",),
+                  directors=(f"Director {i}",), cast=(f"Actor {i}", f"Actress {i}"), plot=f"Plot {i}.", popularity=i)
+            for i in range(20)]
+    rng = np.random.default_rng(1)
+    matrix = rng.normal(size=(20, 384)).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    movies, vectors = synthesize(real, matrix, 120, seed=3)
+    assert len(movies) == len(vectors) == 120 and movies[:20] == real and len({m.id for m in movies}) == 120
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5) and np.array_equal(vectors[:20], matrix)
+    plots = {m.plot: i for i, m in enumerate(real)}
+    for movie, vector in zip(movies[20:], vectors[20:]):
+        source = plots[movie.plot]  # the plot and genres come from a real movie ...
+        assert movie.genres == real[source].genres and movie.redial_id is None
+        assert abs(movie.year - real[source].year) <= 3 and movie.directors[0].startswith("Director")
+        # ... and the vector is that movie's, slightly moved
+        cosine = float(vector @ matrix[source])
+        assert 0.8 < cosine < 1.0, cosine
+    assert synthesize(real, matrix, 120, seed=3)[0] == movies  # deterministic
+    assert NOISE_SIGMA > 0 and parse_sizes("300k, 7k") == ["300k", "7k"]

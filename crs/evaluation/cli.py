@@ -5,7 +5,7 @@
     crs train retriever [--data-dir DIR] [--out FILE]
     crs train rl [--backend template|openai] [--samples N] [--epochs E] [--out FILE]
     crs train feedback [--db URL] [--out FILE] [--min-events N]   (crs.recommender.feedback_cli)
-    crs bench [--store-dir DIR] [--states N] [--eval/--no-eval] [--train] [--out FILE]
+    crs bench [--sizes 7k,87k,300k] [--store-dir DIR] [--turns N] [--eval/--no-eval] [--build-limit N] [--train] [--out FILE]
 """
 
 from __future__ import annotations
@@ -186,36 +186,42 @@ def train_rl(
 
 
 def bench(
-    store_dir: Path | None = typer.Option(None, "--store-dir", help="The movie store to benchmark (default: settings / CRS_STORE_DIR)."),
+    sizes: str | None = typer.Option(None, "--sizes", help="Catalogue sizes, comma-separated: 7k (ReDial part of the full store), 87k (the full store), 300k (full + synthetic; built once, cached under data/bench/). Default: only --store-dir / the settings' store as it is."),
+    store_dir: Path | None = typer.Option(None, "--store-dir", help="The movie store (the full one for --sizes; default: settings / CRS_STORE_DIR)."),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="The shared data folder (default: settings / CRS_DATA_DIR)."),
     artifacts_dir: Path | None = typer.Option(None, "--artifacts-dir", help="Where the collaborative artefact is (default: settings)."),
-    dialogues_file: Path | None = typer.Option(None, "--dialogues-file", help="ReDial dialogues replayed into preference states (default: DATA_DIR/redial/valid_dialogues.jsonl)."),
-    max_dialogues: int = typer.Option(200, "--max-dialogues", help="Dialogues replayed for preference states."),
-    states: int = typer.Option(400, "--states", help="Recommendation turns timed."),
-    warmup: int = typer.Option(5, "--warmup", help="Untimed calls first."),
+    dialogues_file: Path | None = typer.Option(None, "--dialogues-file", help="ReDial dialogues whose seeker messages are the timed turns (default: DATA_DIR/redial/valid_dialogues.jsonl)."),
+    turns: int = typer.Option(300, "--turns", min=1, help="Turns timed per size."),
+    warmup: int = typer.Option(8, "--warmup", min=1, help="Untimed turns first (the first one's time is reported as the cold first turn)."),
+    hnsw_queries: int = typer.Option(100, "--hnsw-queries", min=0, help="Searches comparing Chroma's HNSW with exact search (0 skips)."),
+    cache_dir: Path = typer.Option(Path("data/bench"), "--cache-dir", help="Where the derived 7k/300k stores are cached."),
     evaluation: bool = typer.Option(True, "--eval/--no-eval", help="Also measure evaluation throughput (ReDial hybrid, dedup)."),
     eval_file: Path | None = typer.Option(None, "--eval-file", help="Dialogue file for the throughput (default: the dialogues file)."),
     eval_dialogues: int | None = typer.Option(None, "--eval-dialogues", help="Use only the first N dialogues of it."),
     model: Path | None = typer.Option(None, "--model", help="Collaborative artefact for the evaluation (default: the settings' one)."),
+    build_limit: int = typer.Option(0, "--build-limit", min=0, help="Also time a throw-away corpus build of this many ReDial movies (0 skips)."),
     train: bool = typer.Option(False, "--train", help="Also time training the retriever (minutes; nothing is saved)."),
     out: Path = typer.Option(Path("reports/bench.json"), "--out", help="JSON report path."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
-    """Measure recommendation latency (both stages, no LLM) with the app's components,
-    evaluation throughput, optionally training time, and peak memory; print and write JSON."""
+    """Per-stage chat-turn latency p50/p95/p99 at several catalogue sizes, peak memory,
+    corpus build, evaluation (and optionally training) throughput; print and write JSON."""
     import json
     import sys
 
     from crs.bench import BenchOptions, format_bench, run_bench
+    from crs.bench_stores import parse_sizes
     from crs.settings import load_settings
 
     try:
+        chosen = tuple(parse_sizes(sizes)) if sizes else ()
         settings = load_settings(store_dir=store_dir, data_dir=data_dir, artifacts_dir=artifacts_dir)
         dialogues = dialogues_file or Path(settings.data_dir) / "redial" / "valid_dialogues.jsonl"
         if not dialogues.exists():
             raise FileNotFoundError(f"dialogue file not found: {dialogues} (set --dialogues-file or --data-dir)")
-        options = BenchOptions(dialogues, max_dialogues, states, warmup, (eval_file or dialogues) if evaluation else None,
-                               eval_dialogues, model, train, {"command": shlex.join(["crs", "bench", *sys.argv[2:]])})
+        options = BenchOptions(dialogues, chosen, turns, warmup, hnsw_queries, cache_dir,
+                               (eval_file or dialogues) if evaluation else None, eval_dialogues, model, build_limit, train,
+                               {"command": shlex.join(["crs", "bench", *sys.argv[2:]])})
         doc = run_bench(settings, options, lambda m: typer.echo(m, err=True), progress)
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
