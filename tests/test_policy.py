@@ -129,6 +129,7 @@ THIN = prefs(item("genre", "crime"), year_min=1990, year_max=1999)
     ({"feedback": "reject"}, THIN, ["mood"], False, True),
     ({"feedback": "reject"}, THIN, ["mood", "actor"], False, False),  # at most two questions
     ({"feedback": "reject"}, THIN, [], True, False),  # another question is open
+    ({"feedback": "reject", "rejected_all": False}, THIN, [], False, False),  # one card turned down: no question
     ({"feedback": "seen"}, THIN, [], False, False),
     ({"more": True}, THIN, [], False, False),  # "more" is not a rejection: no question
     ({"feedback": "reject"}, prefs(item("person", "Michael Mann")), [], False, False),

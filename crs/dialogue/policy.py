@@ -226,11 +226,11 @@ def knows_enough(prefs: Preferences) -> bool:
 
 
 def follow_up_wanted(act: dict[str, Any], prefs: Preferences, asked: Sequence[str], pending: bool) -> bool:
-    """After a rejected list, also ask one question when the bot knows little beyond a
+    """After a wholly rejected list, also ask one question when the bot knows little beyond a
     genre and a decade (no liked movie or person): the new list comes first, the
     question only adds a way to narrow it. Never while another question is open, and at
     most two attribute questions per conversation."""
-    if pending or len(asked) >= 2 or act.get("feedback") != "reject":
+    if pending or len(asked) >= 2 or act.get("feedback") != "reject" or not act.get("rejected_all", True):
         return False
     return not (prefs.liked_movies or prefs.liked_people)
 

@@ -53,7 +53,9 @@ def make_recommendation(deps: DialogueDeps):
             reply = "\n".join(lines)
         follow: dict[str, Any] = {}
         asked = list(state.get("asked") or [])
-        if recs and follow_up_wanted(state.get("act") or {}, prefs, asked, bool(state.get("pending") or state.get("conflict"))):
+        rejected = {e["movie_id"] for e in state.get("feedback_events") or [] if e.get("kind") == "reject"}
+        act = {**(state.get("act") or {}), "rejected_all": rejected >= {r["id"] for r in state.get("last_recs") or []}}
+        if recs and follow_up_wanted(act, prefs, asked, bool(state.get("pending") or state.get("conflict"))):
             question = pick_question(deps, state, prefs, extra_exclude={r["id"] for r in recs})
             if question is not None:
                 reply = f"{reply}\n{question_text(deps, question, seed, follow_up=True)}"
