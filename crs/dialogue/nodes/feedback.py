@@ -30,6 +30,13 @@ def make_feedback(deps: DialogueDeps):
         if kind == "why":
             lines = [deps.prompts.reply("feedback_why", seed, title=_label(r), reason=r.get("reason", "")) for r in targets]
             return {"phase": Phase.FEEDBACK.value, "reply": "\n".join(lines), "feedback_events": events}
+        if named or state.get("refs"):
+            # "I'll watch the second one": a like, so "more" now finds movies like it
+            for r in targets:
+                prefs.add(PreferenceItem(slot=Slot.MOVIE, value=r["id"], polarity=Polarity.LIKE, label=_label(r),
+                                         turn=state["turn"]))
+            return {"phase": Phase.FEEDBACK.value, "reply": deps.prompts.reply("feedback_accept_title", seed, titles=titles),
+                    "feedback_events": events, "preferences": prefs.model_dump(mode="json")}
         return {"phase": Phase.FEEDBACK.value, "reply": deps.prompts.reply("feedback_accept", seed),
                 "feedback_events": events}
 
