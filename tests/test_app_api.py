@@ -168,6 +168,41 @@ def test_card_click_handlers_show_the_click_then_run_it(live_app: LiveApp, small
     assert same == chat and nothing is None  # a forged click changes nothing
 
 
+def test_streaming_handler_shows_the_reply_growing_then_the_stored_turn(live_app: LiveApp, small_movies,  # noqa: F811
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import gradio as gr
+
+    from echo_llm_server import EchoLLMServer
+    from crs.ui import handlers as handlers_module
+
+    monkeypatch.setattr(handlers_module, "STREAM_INTERVAL_S", 0.0)  # show every piece
+    h = ChatHandlers(live_app.service)
+    (first, first_year) = small_movies[0]
+    template_session = live_app.service.new_session()
+    [only] = list(h.respond_stream(f"I loved {first} ({first_year})", template_session, [], []))
+    assert only[0][-1]["role"] == "assistant" and only[1] is not gr.skip()  # at once, whole
+
+    server = EchoLLMServer(prefix="Streaming hello! ").start()
+    try:
+        session = live_app.service.new_session()
+        panel = h.save_llm(session, "openai", server.base_url, "echo-model", "sk-handler-key")
+        assert panel[0] == "openai" and panel[3] == "" and "echo-model" in panel[5] and "API key set" in panel[5]
+        outputs = list(h.respond_stream(f"I loved {first} ({first_year})", session, [], []))
+    finally:
+        server.stop()
+    partial_replies = [out[0][-1]["content"] for out in outputs[:-1]]
+    assert len(partial_replies) >= 3 and all(p.startswith("Streaming") for p in partial_replies)
+    assert all(out[1] == gr.skip() for out in outputs[:-1])  # panels wait for the finished turn
+    final_chat, prefs, recs, sid, *_ = outputs[-1]
+    assert sid == session and "crs-card" in recs and final_chat[-1]["content"].startswith("Streaming hello!")
+    assert final_chat[-1]["content"] == live_app.service.repo.last_turn(session)["reply"]
+
+    bad = h.save_llm(session, "openai", "not a url", "m", "")
+    assert bad[0] == "openai" and bad[1] == server.base_url  # refused: the previous choice stays
+    assert h.choose_llm_kind(session, "template", "", "", )[0] == "template"
+    assert live_app.service.llm_settings(session)["kind"] == "template"
+
+
 def test_session_actions_only_touch_this_browsers_sessions(live_app: LiveApp) -> None:  # noqa: F811
     import gradio as gr
 
