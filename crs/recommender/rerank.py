@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections import OrderedDict
 
 from crs.catalog.normalize import norm_words
@@ -13,6 +14,15 @@ from crs.recommender.explain import Explainer
 from crs.recommender.types import Candidate, RecQuery
 
 log = logging.getLogger(__name__)
+
+#: Words in a row of the prompt or the user's message that an LLM reason may not repeat.
+QUOTE_WORDS = 6
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+
+
+def _windows(words: str, n: int = QUOTE_WORDS) -> set[str]:
+    tokens = words.split()
+    return {" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
 
 
 class MetadataReranker:
@@ -67,11 +77,27 @@ class LLMReranker:
             cand = by_id.pop(movie_id, None)
             if cand is None:
                 continue
-            if reason:
+            if reason and self._grounded(reason, cand, query):
                 cand.reason = reason.strip()[:300]
             out.append(cand)
         out.extend(c for c in base if c.movie.id in by_id)
         return out[:k]
+
+    def _grounded(self, reason: str, cand: Candidate, query: RecQuery) -> bool:
+        """Whether the LLM's reason may be shown: it must not quote the instructions or the
+        user's words (a prompt injection's favourite output) nor name a year that is
+        neither the movie's nor one the user mentioned (a sign of another movie)."""
+        words = norm_words(reason).split()
+        quoted = _windows(norm_words(self.prompts.text("rerank_system.txt"))) | _windows(norm_words(query.text))
+        if any(" ".join(words[i:i + QUOTE_WORDS]) in quoted for i in range(len(words) - QUOTE_WORDS + 1)):
+            log.warning("stage-2 LLM reason quotes its prompt or the user; the metadata reason stands")
+            return False
+        allowed_years = {str(cand.movie.year)} | set(_YEAR.findall(query.text)) | set(
+            _YEAR.findall(json.dumps(query.preferences.summary())))
+        if any(year not in allowed_years for year in _YEAR.findall(reason)):
+            log.warning("stage-2 LLM reason names a year that is not the movie's; the metadata reason stands")
+            return False
+        return True
 
     def _ask(self, query: RecQuery, base: list[Candidate]) -> list[tuple[str, str]] | None:
         lines = [f"{c.movie.id}: {c.movie.display} | genres: {', '.join(c.movie.genres)} | director: "
