@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +66,8 @@ class Settings(BaseSettings):
 
     host: str = Field("127.0.0.1", description="Where the web app listens.")
     port: int = Field(7860, ge=1, le=65535, description="Web app port.")
+    auth: SecretStr | None = Field(None, description="Password protection of the web app: 'user:password' (several: comma-separated). See docs/security.md.")
+    auth_file: Path | None = Field(None, description="A file of 'user:password' lines (instead of, or besides, CRS_AUTH).")
 
     def resolved_checkpoint_path(self) -> Path:
         """The LangGraph checkpoint file: explicit, or beside a SQLite database file."""

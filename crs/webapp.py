@@ -39,6 +39,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings = load_settings(host=args.host, port=args.port, data_dir=args.data_dir,
                              store_dir=args.store_dir, database_url=_database_url(args.db))
 
+    from crs.auth import AuthConfigError, launch_options
+
+    try:
+        protection = launch_options(settings)  # CRS_AUTH / CRS_AUTH_FILE: see docs/security.md
+    except AuthConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
     from crs.catalog.store import CorpusMissingError
     from crs.service import build_service
 
@@ -50,6 +58,6 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     from crs.ui import build_ui, launch_ui
 
-    launch_ui(build_ui(service, settings), settings)
+    launch_ui(build_ui(service, settings), settings, **protection)
 
 
