@@ -6,6 +6,7 @@ tests need: a wording request (user message ``Draft reply:\\n...``) is answered 
 to something else; a stream is sent chunk by chunk with ``delay_s`` between chunks (so a
 browser sees it grow); and ``stream_options.include_usage`` gets a final usage chunk, as
 OpenAI sends it. JSON-mode requests (the stage-2 ranking) get ``ranking`` (default ``{}``).
+Mode ``leak`` answers 401 with the request's Authorization header quoted in the error.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ class EchoLLMServer(FakeOpenAIServer):
         return self.prefix + draft
 
     def _answer(self, handler: Any, body: dict[str, Any]) -> None:
+        if self.mode == "leak":  # a careless server that quotes the key back in its error
+            auth = handler.headers.get("Authorization", "")
+            return handler._send(401, {"error": {"message": f"invalid key: {auth}", "type": "auth_error"}})
         if self.mode != "ok":
             return super()._answer(handler, body)
         text = self._text_for(body)

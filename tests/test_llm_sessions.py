@@ -257,3 +257,18 @@ def test_local_session_words_replies_or_falls_back(service, small_movies) -> Non
     assert all(r["title"] in turn["reply"] for r in turn["recommendations"])  # validated either way
     row = turn_row(service, session)
     assert row["llm_backend"] in ("local", "local:failed") and row["llm_latency_ms"] > 0
+
+
+def test_a_server_echoing_the_key_in_an_error_does_not_get_it_logged(echo, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from crs.llm.openai_backend import OpenAIBackend
+    from crs.llm.turn import TurnBackend
+
+    echo.mode = "leak"
+    turn = TurnBackend(OpenAIBackend(echo.base_url, "m", api_key=SECRET_KEY, timeout_s=5), where="m")
+    with caplog.at_level(logging.DEBUG):
+        assert turn.complete("system", "user") is None
+    assert echo.headers[0]["authorization"] == f"Bearer {SECRET_KEY}"  # the server did get it...
+    assert turn.failed and "invalid key: Bearer ***" in (turn.usage.error or "")  # ...and said it back
+    assert SECRET_KEY not in turn.usage.error and SECRET_KEY not in caplog.text

@@ -51,6 +51,11 @@ class OpenAIBackend:
     def __repr__(self) -> str:  # never show the key
         return f"OpenAIBackend(base_url={self.base_url!r}, model={self.model!r}, timeout_s={self.timeout_s})"
 
+    def _scrub(self, message: str) -> str:
+        """``message`` without the API key (a server may echo it in an error body)."""
+        key = self._api_key
+        return message.replace(key, "***") if key and key != PLACEHOLDER_API_KEY else message
+
     def _get_client(self) -> Any:
         with self._lock:
             if self._client is None:
@@ -88,7 +93,7 @@ class OpenAIBackend:
         except LLMError:
             raise
         except Exception as exc:
-            raise LLMError(f"{self.base_url}: {type(exc).__name__}: {exc}") from exc
+            raise LLMError(self._scrub(f"{self.base_url}: {type(exc).__name__}: {exc}")) from exc
         latency_ms = (time.perf_counter() - start) * 1000
         text = _first_text(response)
         if json_mode:
@@ -121,7 +126,7 @@ class OpenAIBackend:
         except LLMError:
             raise
         except Exception as exc:
-            raise LLMError(f"{self.base_url}: {type(exc).__name__}: {exc}") from exc
+            raise LLMError(self._scrub(f"{self.base_url}: {type(exc).__name__}: {exc}")) from exc
         parts: list[str] = []
         usage: Any = None
         try:
@@ -136,7 +141,7 @@ class OpenAIBackend:
         except LLMError:
             raise
         except Exception as exc:
-            raise LLMError(f"{self.base_url}: stream broke: {type(exc).__name__}: {exc}") from exc
+            raise LLMError(self._scrub(f"{self.base_url}: stream broke: {type(exc).__name__}: {exc}")) from exc
         finally:
             close = getattr(response, "close", None)
             if close is not None:
