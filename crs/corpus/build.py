@@ -30,6 +30,11 @@ from crs.embedding import MODEL_ID, Embedder
 from crs.settings import Settings
 
 
+#: Longest movie id: the session database keeps shown and rated ids in VARCHAR(64),
+#: which PostgreSQL enforces (SQLite does not).
+MOVIE_ID_MAX = 64
+
+
 class AddFileError(ValueError):
     """A movie file for ``crs corpus add`` has bad lines (nothing was added)."""
 
@@ -243,6 +248,8 @@ def _checked_movie(data: dict[str, Any]) -> Movie:
     for key in ("id", "title"):
         if isinstance(data.get(key), bool) or not isinstance(data.get(key), (str, int)) or not str(data[key]).strip():
             raise ValueError(f"'{key}' is required and must be a non-empty string")
+    if len(str(data["id"])) > MOVIE_ID_MAX:  # shown/rated ids are VARCHAR(64) in the session database
+        raise ValueError(f"'id' must be at most {MOVIE_ID_MAX} characters, got {len(str(data['id']))}")
     for key in ("genres", "directors", "cast", "writers", "keywords"):
         if data.get(key) is not None and not (isinstance(data[key], list) and all(isinstance(x, str) for x in data[key])):
             raise ValueError(f"'{key}' must be a list of strings")
