@@ -302,3 +302,21 @@ def test_postgres_checkpoints_are_shared_and_pruned(pg_url: str) -> None:  # noq
     finally:
         first.conn.close()
         second.conn.close()
+
+
+def test_longest_movie_id_fits_the_database(repo: Repository, tmp_path) -> None:
+    """``crs corpus add`` refuses ids PostgreSQL could not store in a shown/feedback row
+    (SQLite would take them silently, PostgreSQL would fail the turn)."""
+    import json
+
+    from crs.corpus.build import MOVIE_ID_MAX, AddFileError, read_movie_file
+
+    longest = "x" * MOVIE_ID_MAX
+    record(repo, "ids", 0, recs=[{"id": longest, "score": 1.0}])
+    repo.add_feedback("ids", longest, "like")
+    assert repo.shown_movie_ids("ids") == [longest] and repo.feedback("ids")[0]["movie_id"] == longest
+    movies = tmp_path / "movies.jsonl"
+    movies.write_text(json.dumps({"id": longest, "title": "Fits"}) + "\n"
+                      + json.dumps({"id": longest + "y", "title": "Too long"}) + "\n")
+    with pytest.raises(AddFileError, match=rf"movies.jsonl:2: 'id' must be at most {MOVIE_ID_MAX} characters"):
+        read_movie_file(movies)
