@@ -221,6 +221,7 @@ def test_no_user_text_in_logs_at_info(client: Client, live_app: LiveApp, small_m
             components.service.close()
     records = [r for r in caplog.records if r.levelno >= logging.INFO]
     assert records, "nothing was logged at all: the capture is not working"
+    assert any(r.name.startswith("httpx") for r in records), "the HTTP client's request log was not captured"
     assert any(r.levelno >= logging.WARNING and "LLM" in r.getMessage() for r in records), \
         "the failing LLM was not logged: the LLM paths were not exercised"
     for record in records:
