@@ -72,6 +72,23 @@ class FaultyServer(FakeOpenAIServer):
         return handler._send(200, _completion(body, text))
 
 
+#: The slowest turn seen per fault, written to reports/llm-faults.json at the end of the module.
+SLOWEST: dict[str, float] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fault_report() -> Iterator[None]:
+    yield
+    if SLOWEST:
+        path = Path(__file__).resolve().parent.parent / "reports" / "llm-faults.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"turn_budget_s": TURN_BUDGET_S, "llm_timeout_s": LLM_TIMEOUT_S,
+                                    "slowest_turn_s": {k: round(v, 3) for k, v in sorted(SLOWEST.items())}},
+                                   indent=2) + "\n", encoding="utf-8")
+        print("\nLLM faults, slowest turn per fault (s):",
+              ", ".join(f"{k} {v:.2f}" for k, v in sorted(SLOWEST.items())))
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[FaultyServer]:
     srv = FaultyServer().start()
@@ -136,6 +153,7 @@ def test_every_turn_answers_in_time_with_corpus_movies_only(mode, bot, server, s
         server.mode = "ok"
     assert len(server.requests) > before, "the LLM server was never asked: the fault was not exercised"
     windows = prompt_windows()
+    SLOWEST[mode] = max(seconds for _, seconds in turns)
     for turn, seconds in turns:
         check_turn(turn, seconds, bot.store.index, windows)
     assert any(turn["recommendations"] for turn, _ in turns), "no turn recommended anything"
@@ -168,6 +186,7 @@ def test_prompt_injection_never_reveals_prompts_or_invents_movies(mode, bot, ser
         turns = run_turns(bot, session, [conversation(small_movies)[0], *INJECTIONS, "What should I watch?"])
     finally:
         server.mode = "ok"
+    SLOWEST[f"injection-{mode}"] = max(seconds for _, seconds in turns)
     asked = len(server.requests) > before
     assert asked == (mode == "echo"), "the echo model must be asked, the template session must not ask it"
     for turn, seconds in turns:
