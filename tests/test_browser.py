@@ -368,6 +368,7 @@ def test_switch_to_an_openai_server_streams_then_back_to_template(
         expect(status).to_contain_text(f"echo-model at {server.base_url}", timeout=TURN_TIMEOUT_MS)
         expect(status).to_contain_text("API key set")
         expect(page.locator("#crs-llm-key input")).to_have_value("")  # the key is not kept in the page
+        status.scroll_into_view_if_needed()
         screenshot(page, "screenshot-llm-settings.png", tmp_path)
 
         page.evaluate(WATCH_BOT_JS)
