@@ -6,6 +6,7 @@ manifest and the movie table. Everything must answer exactly as the local store 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -130,6 +131,9 @@ def test_crs_corpus_push_copies_the_store(small_store: Settings, chroma_url: str
         store = MovieStore.open(worker_store_dir(small_store.store_dir, tmp_path / "w"), embedder, name,
                                 chroma_url=chroma_url)
         assert store.search_text("a stranger leads the hacker Neo to the truth", 1)[0][0].id == "85036"
+        env = {**os.environ, "CRS_CHROMA_URL": chroma_url, "CRS_COLLECTION": name, "CRS_STORE_DIR": str(store.store_dir)}
+        info = subprocess.run([CRS, "corpus", "info"], env=env, capture_output=True, text=True, timeout=120)
+        assert f"collection '{name}': {len(store)} vectors (matches the table)" in info.stdout, info.stdout + info.stderr
     finally:
         drop_collection(chroma_url, name)
     bad = subprocess.run([CRS, "corpus", "push", "--store-dir", str(small_store.store_dir),

@@ -42,7 +42,7 @@ class CollectionMismatchError(CorpusMissingError):
         self.reason = reason
 
 
-def _server_collection(chroma_url: str, name: str, store_dir: Path, manifest: dict[str, Any]) -> Any:
+def server_collection(chroma_url: str, name: str, store_dir: Path, manifest: dict[str, Any]) -> Any:
     """The collection on a Chroma server, checked against the local manifest.
 
     The movie table stays a file of the store directory (every worker reads it at start),
@@ -177,7 +177,7 @@ class MovieStore:
         if len(movies) != count:
             raise CorpusMissingError(store_dir, f"movie table has {len(movies)} movies, manifest {count}")
         if chroma_url:
-            chroma = _server_collection(chroma_url, collection, store_dir, manifest)
+            chroma = server_collection(chroma_url, collection, store_dir, manifest)
         else:
             try:
                 chroma = files.get_collection(files.chroma_client(store_dir), collection)

@@ -151,7 +151,20 @@ def info(
         "Sources:",
         *(f"  {key}: {path}" for key, path in sorted(manifest.get("sources", {}).items())),
     ]
+    if settings.chroma_url:
+        lines.insert(6, f"Server:      {_server_line(settings, manifest)}")
     typer.echo("\n".join(lines))
+
+
+def _server_line(settings, manifest: dict) -> str:  # noqa: ANN001 - Settings
+    """What the Chroma server of ``CRS_CHROMA_URL`` holds, compared with the table."""
+    from crs.catalog.store import CorpusMissingError, server_collection
+
+    try:
+        chroma = server_collection(settings.chroma_url, settings.collection, settings.store_dir, manifest)
+    except CorpusMissingError as exc:
+        return f"PROBLEM: {exc}"
+    return f"{settings.chroma_url}, collection {settings.collection!r}: {chroma.count()} vectors (matches the table)"
 
 
 def register(app: typer.Typer) -> None:
