@@ -97,11 +97,12 @@ class FeedbackEpisode:
 
 
 def run_user(service, session: str, target, turns: int, phrases: dict[str, str], genre_counts: Counter[str],
-             rng: random.Random, clock: SimClock, popular: Callable[[str], bool]) -> FeedbackEpisode:
+             rng: random.Random, clock: SimClock, popular: Callable[[str], bool],
+             order: tuple[str, ...] | None = None) -> FeedbackEpisode:
     """One simulated user (see the module docstring) for at most ``turns`` messages."""
-    from crs.simulation.user import is_target, plan, say_opening, say_reveal
+    from crs.simulation.user import REVEAL_ORDER, is_target, plan, say_opening, say_reveal
 
-    opening, reveals = plan(target.movie, phrases, genre_counts)
+    opening, reveals = plan(target.movie, phrases, genre_counts, order or REVEAL_ORDER)
     episode = FeedbackEpisode(target.movie.id)
     out = service.handle_turn(session, say_opening(opening))
     episode.messages.append("open")
@@ -153,7 +154,7 @@ def run_user(service, session: str, target, turns: int, phrases: dict[str, str],
 
 
 def run_log(components, targets, turns: int = 8, seed: int = 0, progress: bool = True,
-            prefix: str = "fb") -> dict[str, Any]:
+            prefix: str = "fb", order: tuple[str, ...] | None = None) -> dict[str, Any]:
     """Run one simulated user per target; returns the metrics (the log is in the database)."""
     from tqdm import tqdm
 
@@ -173,14 +174,14 @@ def run_log(components, targets, turns: int = 8, seed: int = 0, progress: bool =
     with simulated_time(components, clock):
         for n, target in enumerate(tqdm(targets, desc="simulated users", unit="user", disable=not progress)):
             episodes.append(run_user(components.service, f"{prefix}-{seed}-{n}", target, turns, phrases,
-                                     genre_counts, rng, clock, popular))
+                                     genre_counts, rng, clock, popular, order))
             clock.advance(3600)
     wins = [e.success_turn for e in episodes if e.success_turn is not None]
     clicks = sum((e.clicks for e in episodes), Counter())
     n = len(episodes)
     seconds = time.perf_counter() - started
     messages = sum(len(e.messages) for e in episodes)
-    return {"users": n, "turns": turns, "seed": seed,
+    return {"users": n, "turns": turns, "seed": seed, "reveal": list(order) if order else None,
             "success_rate": round(len(wins) / n, 4) if n else 0.0,
             "mean_messages_to_success": round(sum(wins) / len(wins), 3) if wins else None,
             "messages": messages, "clicks": dict(sorted(clicks.items())), "seconds": round(seconds, 1),
@@ -195,6 +196,7 @@ def main(
     seed: int = typer.Option(0, "--seed"),
     out: str | None = typer.Option(None, "--out", help="Also write the JSON summary here."),
     store_dir: str | None = typer.Option(None, "--store-dir", help="Built corpus (default: settings / CRS_STORE_DIR)."),
+    reveal: str | None = typer.Option(None, "--reveal", help="Facts told after the opening, in order (director, actor, genre, keyword); default: crs simulate's order."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
     """Generate a simulated feedback log in DB (one user per ReDial dialogue of FILE) and
@@ -218,7 +220,8 @@ def main(
                                components.nlu.linker, limit)
         if not targets:
             raise SystemExit(f"error: no target of {file} is in the corpus at {settings.store_dir}")
-        doc = run_log(components, targets, turns, seed, progress)
+        order = tuple(k.strip() for k in reveal.split(",") if k.strip()) if reveal else None
+        doc = run_log(components, targets, turns, seed, progress, order=order)
         summary = {"command": shlex.join(["python", "-m", "crs.recommender.feedback_sim", *sys.argv[1:]]),
                    "file": file, "feedback_session": settings.feedback_session,
                    "feedback_model_loaded": bool(components.recommender.retriever.item_bias), **doc,
