@@ -23,7 +23,8 @@ from typing import Any
 
 import pytest
 
-from fake_openai_server import FakeOpenAIServer, _completion, _sse
+from echo_llm_server import EchoLLMServer
+from fake_openai_server import _completion, _sse
 from crs.catalog.normalize import norm_words
 
 TURN_BUDGET_S = 2.0
@@ -53,13 +54,21 @@ def leaked_prompt(text: str, windows: set[str]) -> str | None:
     return None
 
 
-class FaultyServer(FakeOpenAIServer):
-    """The test server plus ``offcorpus``: rankings of invented ids and replies naming
-    movies that do not exist (or are not in the corpus)."""
+class FaultyServer(EchoLLMServer):
+    """The test servers' faults plus ``offcorpus`` (rankings of invented ids, replies
+    naming movies that do not exist) and ``slowvalid`` (every answer is valid — an empty
+    ranking, the draft reworded — but comes just before the timeout: the slowest turn
+    that has no failure, so the ranking and the wording both take their full time)."""
 
     INVENTED = "The Matrix 5"
 
     def _answer(self, handler: Any, body: dict[str, Any]) -> None:
+        if self.mode == "slowvalid":
+            self._release.wait(self.slow_s)
+            text = self._text_for(body)
+            if body.get("stream"):
+                return handler._send(200, _sse(body, text), "text/event-stream")
+            return handler._send(200, _completion(body, text))
         if self.mode != "offcorpus":
             return super()._answer(handler, body)
         if body.get("response_format"):
@@ -142,7 +151,8 @@ def check_turn(turn: dict, seconds: float, index, windows: set[str]) -> None:
     assert leak is None, f"the reply quotes a system prompt ({leak!r}): {shown!r}"
 
 
-@pytest.mark.parametrize("mode", ["hang", "error500", "garbage", "empty", "trickle", "slow", "offcorpus", "echo"])
+@pytest.mark.parametrize("mode", ["hang", "error500", "garbage", "empty", "trickle", "slow", "slowvalid", "offcorpus",
+                                  "echo"])
 def test_every_turn_answers_in_time_with_corpus_movies_only(mode, bot, server, small_movies):
     server.mode = mode
     server.slow_s = LLM_TIMEOUT_S * 0.8  # slow but under the timeout: the worst case that is not a failure
@@ -157,6 +167,9 @@ def test_every_turn_answers_in_time_with_corpus_movies_only(mode, bot, server, s
     for turn, seconds in turns:
         check_turn(turn, seconds, bot.store.index, windows)
     assert any(turn["recommendations"] for turn, _ in turns), "no turn recommended anything"
+    if mode == "slowvalid":
+        assert any(turn["reply"].startswith(server.prefix.strip()) for turn, _ in turns), \
+            "no slow but valid rewording was accepted: the slow path was not exercised"
 
 
 INJECTIONS = [
