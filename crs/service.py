@@ -144,7 +144,8 @@ class ChatService(SessionControls):
 
     def _reword(self, llm: Any, draft: str, recs: list[dict[str, Any]], notice: str) -> Iterator[tuple[str, Any]]:
         """Stream the model's wording of ``draft`` (as partial replies) and return the
-        reply: the wording if it passes validation in time, else ``draft``."""
+        reply: the wording if it passes validation in time, else ``draft``. The outcome
+        is counted in ``self.llm.outcomes`` (worded / rejected / slow / failed / empty)."""
         lead = f"{notice}\n" if notice else ""
         deadline = time.perf_counter() + self.llm.timeout_s
         parts: list[str] = []
@@ -154,15 +155,20 @@ class ChatService(SessionControls):
                 yield "partial", lead + "".join(parts)
                 if time.perf_counter() > deadline:
                     log.warning("reply wording ran past %.1f s; the template reply stands", self.llm.timeout_s)
+                    self.llm.count("slow")
                     return draft
         except Exception:  # counted and logged by the turn backend (never the text)
+            self.llm.count("failed")
             return draft
         if not parts:
+            self.llm.count("failed" if llm.failed else "empty")
             return draft
         verdict = self.llm.wording.validate("".join(parts), draft, recs)
         if not verdict.ok:
             log.info("reworded reply rejected (%s); the template reply stands", verdict.reason)
+            self.llm.count("rejected")
             return draft
+        self.llm.count("worded")
         return "".join(parts).strip()
 
     def _llm_accounting(self, llm: Any) -> dict[str, Any]:

@@ -79,6 +79,7 @@ def test_openai_session_streams_a_validated_reply_and_counts_tokens(service, sma
     assert kind == "turn" and len(partials) >= 5  # word by word
     assert all(a in b for a, b in zip(partials, partials[1:]))  # each partial extends the last
     assert turn["reply"].startswith("Sure thing! ") and turn["recommendations"]
+    assert service.llm.outcomes["worded"] >= 1
     assert all(r["title"] in turn["reply"] for r in turn["recommendations"])
 
     [wording] = echo.wording_requests()
@@ -104,6 +105,7 @@ def test_an_invalid_wording_is_replaced_by_the_template_reply(service, small_mov
     assert any(kind == "partial" for kind, _ in steps)  # it was streamed...
     turn = steps[-1][1]
     assert "Casablanca" not in turn["reply"] and "1942" not in turn["reply"]  # ...and then replaced
+    assert service.llm.outcomes["rejected"] >= 1
     assert all(r["title"] in turn["reply"] for r in turn["recommendations"])
     assert turn_row(service, session)["reply"] == turn["reply"]
 

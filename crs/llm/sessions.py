@@ -17,7 +17,7 @@ import hashlib
 import logging
 import os
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -175,6 +175,12 @@ class SessionLLM:
         self.texts = dict(texts or {})
         self._keys: dict[str, str] = {}
         self._lock = threading.Lock()
+        #: How reply wordings ended since start-up: worded, rejected, slow, failed, empty.
+        self.outcomes: Counter[str] = Counter()
+
+    def count(self, outcome: str) -> None:
+        with self._lock:
+            self.outcomes[outcome] += 1
 
     @property
     def timeout_s(self) -> float:
