@@ -12,5 +12,5 @@ for ((i = 0; i < ${#args[@]}; i++)); do
 done
 .venv/bin/crs corpus build "${data_args[@]}"
 # The trained collaborative recommender; retrain with: .venv/bin/crs train retriever
-[ -f "${CRS_ARTIFACTS_DIR:-data/artifacts}/collab-v1.npz" ] || .venv/bin/crs train retriever "${data_args[@]}"
+[ -f "${CRS_ARTIFACTS_DIR:-data/artifacts}/collab-v2.npz" ] || .venv/bin/crs train retriever "${data_args[@]}"
 exec .venv/bin/crs chat "$@"

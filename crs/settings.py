@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(REPO_ROOT.parent / "shared" / "data", description="The shared research data (movies/, redial/, opendialkg/).")
     store_dir: Path = Field(REPO_ROOT / "data" / "store", description="Where the built movie corpus (Chroma + movie table) lives.")
     artifacts_dir: Path = Field(REPO_ROOT / "data" / "artifacts", description="Trained recommender artefacts.")
-    retriever_model: str = Field("collab-v1.npz", description="The collaborative artefact the app and `crs evaluate` load: a file name under artifacts_dir (e.g. collab-v1-rl.npz from `crs train rl`) or a path.")
+    retriever_model: str = Field("collab-v2.npz", description="The collaborative artefact the app and `crs evaluate` load: a file name under artifacts_dir (e.g. collab-v2-rl.npz from `crs train rl`) or a path.")
     feedback_model: str = Field("feedback-v1.json", description="The per-movie feedback bias `crs train feedback` writes and the app loads when present: a file name under artifacts_dir or a path.")
     feedback_session: bool = Field(True, description="Reorder each session's next recommendations by its implicit feedback (likes, rejects, dwell time, reply sentiment).")
     prompts_dir: Path = Field(REPO_ROOT / "prompts", description="Prompt and reply templates.")

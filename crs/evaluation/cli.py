@@ -45,7 +45,7 @@ def evaluate(
     out: Path | None = typer.Option(None, "--out", help="JSON report path (a PNG plot is written next to it). Default: reports/eval-DATASET-FILE-PROTOCOL.json"),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="The shared data folder (default: settings / CRS_DATA_DIR)."),
     variants: str | None = typer.Option(None, "--variants", help=f"Comma-separated rankers, the first is reported at top level. {_VARIANT_HELP}."),
-    model: Path | None = typer.Option(None, "--model", help="ReDial collaborative artefact to use as is (default: ARTIFACTS_DIR/collab-v1.npz when current, else trained in memory)."),
+    model: Path | None = typer.Option(None, "--model", help="ReDial collaborative artefact to use as is (default: ARTIFACTS_DIR/collab-v2.npz when current, else trained in memory)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
     llm_top: int = typer.Option(20, "--llm-top", help="hybrid+llm: stage-1 candidates the LLM reorders per sample."),
     llm_cache: Path | None = typer.Option(None, "--llm-cache", help="hybrid+llm: SQLite file caching LLM answers across runs (default: in memory)."),
@@ -104,7 +104,7 @@ def evaluate(
 
 def train_retriever(
     data_dir: Path | None = typer.Option(None, "--data-dir", help="The shared data folder (default: settings / CRS_DATA_DIR)."),
-    out: Path | None = typer.Option(None, "--out", help="Artefact path (default: ARTIFACTS_DIR/collab-v1.npz)."),
+    out: Path | None = typer.Option(None, "--out", help="Artefact path (default: ARTIFACTS_DIR/collab-v2.npz)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
     """Train the collaborative model on the ReDial training files and save it."""
@@ -134,7 +134,7 @@ def train_rl(
     signal: str = typer.Option("auto", "--signal", help="auto | truth | llm | both (auto: truth with template, both with an LLM)."),
     seed: int = typer.Option(0, "--seed"),
     base: Path | None = typer.Option(None, "--base", help="Base artefact (default: the one settings.retriever_model names)."),
-    out: Path | None = typer.Option(None, "--out", help="New artefact (default: ARTIFACTS_DIR/collab-v1-rl.npz); the base is kept."),
+    out: Path | None = typer.Option(None, "--out", help="New artefact (default: ARTIFACTS_DIR/collab-v2-rl.npz); the base is kept."),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="The shared data folder (default: settings / CRS_DATA_DIR)."),
     limit: int | None = typer.Option(None, "--limit", help="Read only the first N dialogues of each training file (quick runs, tests)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),

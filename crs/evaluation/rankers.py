@@ -101,17 +101,22 @@ class HybridRanker(EaseRanker):
     movie, which generalises hand-made genre lists: "scary", "pixar", "heist" and
     "jennifer" all carry weight. The metadata block (genres, people, plot words) reaches
     movies the dialogues rarely mention. Fusion weights come from the model (fitted on
-    train dialogues, never on the evaluated file).
+    train dialogues, never on the evaluated file). When the model has a pool ranker
+    (:mod:`crs.recommender.ltr`), it reorders the best few hundred movies: the score is
+    :meth:`CollaborativeModel.rank_vector`, the same call the app makes through ``score``.
     """
 
     name = "hybrid"
+
+    def __init__(self, catalogue: Catalogue, model: CollaborativeModel, fusion: Fusion | None = None,
+                 name: str = "hybrid") -> None:
+        super().__init__(catalogue, model, fusion)
+        self.name = name
 
     @staticmethod
     def default_fusion(model: CollaborativeModel) -> Fusion:
         return model.fusion
 
     def scores(self, sample: EvalSample) -> np.ndarray:
-        extra = self.fusion.content * self.model.content_vector(mention_weights(sample, self.fusion))
-        if self.fusion.words:
-            extra = extra + self.fusion.words * self.model.word_vector(utterance_words(sample.context, self.labels))
-        return super().scores(sample) + aligned(extra, self.model.item_ids, self.catalogue)
+        scores = self.model.rank_vector(mention_weights(sample, self.fusion), utterance_words(sample.context, self.labels))
+        return aligned(scores, self.model.item_ids, self.catalogue)

@@ -1,8 +1,8 @@
 """Which rankers exist per dataset, and how to build them from settings.
 
 ReDial rankers share the saved collaborative model (the one ``settings.retriever_model``
-names, ``collab-v1.npz`` by default) when it exists and is current; otherwise it is
-trained in memory (about two minutes) and the user is told. OpenDialKG rankers train in
+names, ``collab-v2.npz`` by default) when it exists and is current; otherwise it is
+trained in memory (about five minutes) and the user is told. OpenDialKG rankers train in
 seconds from ``train_rec_turns.jsonl`` every run. ``hybrid+llm`` wraps ``hybrid`` with
 the configured LLM backend (:mod:`crs.evaluation.llm_variant`).
 """
@@ -10,7 +10,7 @@ the configured LLM backend (:mod:`crs.evaluation.llm_variant`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -27,7 +27,7 @@ class Dataset(StrEnum):
 
 #: Variants per dataset, best first (the first is the default).
 VARIANTS: dict[Dataset, tuple[str, ...]] = {
-    Dataset.REDIAL: ("hybrid", "ease", "popularity", "hybrid+llm"),
+    Dataset.REDIAL: ("hybrid", "hybrid-stage1", "ease", "popularity", "hybrid+llm"),
     Dataset.OPENDIALKG: ("hybrid", "cooccurrence", "popularity", "hybrid+llm"),
 }
 
@@ -86,7 +86,7 @@ def load_collaborative(settings: Settings, echo: Echo, progress: bool = True,
             if model.meta.get("fingerprint") == current and model.meta.get("limit") is None:
                 return model, str(path)
             reason = f"{path} was trained on other data (fingerprint {model.meta.get('fingerprint')} != {current})"
-    echo(f"{reason}: training the collaborative model in memory (~2 min; `crs train retriever` saves it)")
+    echo(f"{reason}: training the collaborative model in memory (~5 min; `crs train retriever` saves it)")
     return build_model(settings.data_dir, progress=progress), "trained in memory"
 
 
@@ -141,7 +141,8 @@ def _build_stage1(dataset: Dataset, names: Sequence[str], settings: Settings, ca
         "popularity": lambda: PopularityRanker(catalogue, popularity),
         "ease": lambda: EaseRanker(catalogue, model),
         "hybrid": lambda: HybridRanker(catalogue, model),
+        "hybrid-stage1": lambda: HybridRanker(catalogue, replace(model, ranker=None), name="hybrid-stage1"),
     }
     info = {"model": provenance, "lambda": model.meta.get("lambda"), "fusion": asdict(model.fusion),
-            "ease_fusion": asdict(model.ease_fusion)}
+            "ease_fusion": asdict(model.ease_fusion), "ranker": model.meta.get("ranker")}
     return {n: factories[n]() for n in names}, info

@@ -11,9 +11,17 @@ plus ``content_item`` (sparse, top 200 per movie): TF-IDF cosine of the movies'
 genres, people and plot words, which reaches movies the dialogues rarely mention.
 
 A call is a sparse weighted sum of rows, so scoring the whole catalogue costs well
-under a millisecond. Matrices are stored as float16 (half the memory; scores are
-accumulated in float32). The artefact is ``collab-v1.npz`` plus ``collab-v1.json``
-(version, lambda, fusion weights, training-data fingerprint, date).
+under a millisecond. Matrices are stored as float16 on disk (half the size) and held as
+float32 in memory (no conversion per call).
+
+A second stage (:mod:`crs.recommender.ltr`, optional) reorders the hybrid score's best
+few hundred movies with a learned ranker over per-candidate features (block scores and
+ranks, strongest link to a context movie, genre / people / decade overlap, year), using
+the movie metadata stored in ``facts``. :meth:`CollaborativeModel.score` (the app) and
+:meth:`CollaborativeModel.rank_vector` (``crs evaluate``) both apply it.
+
+The artefact is ``collab-v2.npz`` plus ``collab-v2.json`` (version, lambda, fusion
+weights, ranker settings, training-data fingerprint, date).
 
 Use :func:`train` (or ``crs train retriever``) to build it and
 :meth:`CollaborativeModel.load` to read it.
@@ -32,9 +40,12 @@ import numpy as np
 import scipy.sparse as sp
 
 if TYPE_CHECKING:
+    from crs.recommender.ltr import MovieFacts, PoolRanker
     from crs.settings import Settings
 
-ARTEFACT_VERSION = 1
+ARTEFACT_VERSION = 2
+#: Version 1 is version 2 without the pool ranker; it still loads (stage 1 only).
+READABLE_VERSIONS = (1, 2)
 ARTEFACT_NAME = f"collab-v{ARTEFACT_VERSION}.npz"
 
 _TOKEN = re.compile(r"[a-z][a-z'\-]*[a-z]")
@@ -132,6 +143,8 @@ class CollaborativeModel:
     fusion: Fusion = field(default_factory=Fusion)
     ease_fusion: Fusion = field(default_factory=lambda: Fusion(words=0.0))
     meta: dict[str, Any] = field(default_factory=dict)
+    facts: "MovieFacts | None" = None
+    ranker: "PoolRanker | None" = None
 
     def __post_init__(self) -> None:
         self.row = {item: i for i, item in enumerate(self.item_ids)}
@@ -148,7 +161,7 @@ class CollaborativeModel:
         if not rows:
             return np.zeros(len(self.item_ids), np.float32)
         idx, w = zip(*rows)
-        return np.asarray(w, np.float32) @ self.item_item[list(idx)].astype(np.float32)
+        return np.asarray(w, np.float32) @ np.asarray(self.item_item[list(idx)], np.float32)
 
     def content_vector(self, weights: Mapping[str, float]) -> np.ndarray:
         """Like :meth:`item_vector` on the metadata-similarity block (zeros when absent)."""
@@ -163,7 +176,7 @@ class CollaborativeModel:
         idx = sorted({self.word_row[w] for w in words if w in self.word_row})
         if not idx:
             return np.zeros(len(self.item_ids), np.float32)
-        return self.word_item[idx].astype(np.float32).sum(axis=0)
+        return np.asarray(self.word_item[idx], np.float32).sum(axis=0)
 
     def score_vector(self, weights: Mapping[str, float], text: str = "", prior: bool = True) -> np.ndarray:
         """The hybrid score over ``item_ids``: movies + ``fusion.content`` x metadata
@@ -178,9 +191,25 @@ class CollaborativeModel:
             scores = scores + self.fusion.popularity * self.log_popularity
         return scores
 
+    def rank_vector(self, weights: Mapping[str, float], words: Iterable[str]) -> np.ndarray:
+        """The final score over ``item_ids``: the hybrid score, with its best
+        ``ranker.pool_size`` movies (context movies excluded) reordered by the pool ranker
+        when the model has one. ``words`` are the context's content words
+        (:func:`tokenize`, titles removed)."""
+        words = list(words)
+        if self.ranker is not None and self.facts is not None:
+            return self.ranker.rerank(self, self.facts, weights, words)
+        scores = self.item_vector(weights) + self.fusion.popularity * self.log_popularity
+        if self.fusion.content:
+            scores = scores + self.fusion.content * self.content_vector(weights)
+        if words and self.fusion.words:
+            scores = scores + self.fusion.words * self.word_vector(words)
+        return scores
+
     def score(self, weights: Mapping[str, float], text: str = "", k: int | None = None) -> dict[str, float]:
-        """``{movie id: score}`` for the best ``k`` (all when None), best first."""
-        scores = self.score_vector(weights, text)
+        """``{movie id: score}`` for the best ``k`` (all when None), best first: the
+        score of :meth:`rank_vector` on the words of ``text``."""
+        scores = self.rank_vector(weights, tokenize(text) if text else ())
         order = np.argsort(-scores, kind="stable")
         if k is not None:
             order = order[:k]
@@ -195,11 +224,16 @@ class CollaborativeModel:
                 "n_words": len(self.vocabulary)}
         content = self.content_item if self.content_item is not None else sp.csr_matrix((len(self.item_ids),) * 2)
         content = sp.csr_matrix(content, dtype=np.float32)
+        extra: dict[str, np.ndarray] = self.facts.arrays() if self.facts is not None else {}
+        meta.pop("ranker", None)
+        if self.ranker is not None:
+            meta["ranker"] = {**self.ranker.meta, "pool_size": self.ranker.pool_size}
+            extra["ranker_model"] = np.array(self.ranker.model_text)
         with path.open("wb") as fh:
             np.savez(fh, item_ids=np.array(self.item_ids), vocabulary=np.array(self.vocabulary),
                      item_item=self.item_item.astype(np.float16), word_item=self.word_item.astype(np.float16),
                      popularity=self.popularity.astype(np.float32), content_data=content.data,
-                     content_indices=content.indices, content_indptr=content.indptr)
+                     content_indices=content.indices, content_indptr=content.indptr, **extra)
         path.with_suffix(".json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         self.meta = meta
         return path
@@ -217,17 +251,29 @@ class CollaborativeModel:
             raise FileNotFoundError(f"no collaborative model at {path}; run `crs train retriever`")
         meta_path = path.with_suffix(".json")
         meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
-        if meta.get("version") != ARTEFACT_VERSION:
+        if meta.get("version") not in READABLE_VERSIONS:
             raise ValueError(f"{path}: artefact version {meta.get('version')!r}, expected {ARTEFACT_VERSION}; "
                              "retrain with `crs train retriever`")
         with np.load(path, allow_pickle=False) as data:
             n = len(data["item_ids"])
             content = sp.csr_matrix((data["content_data"], data["content_indices"], data["content_indptr"]),
                                     shape=(n, n))
-            return cls(tuple(str(x) for x in data["item_ids"]), data["item_item"],
-                       tuple(str(x) for x in data["vocabulary"]), data["word_item"], data["popularity"],
+            facts = ranker = None
+            if "facts_year" in data.files:
+                from crs.recommender.ltr import MovieFacts
+
+                facts = MovieFacts.from_arrays(data)
+            if "ranker_model" in data.files:
+                from crs.recommender.ltr import PoolRanker
+
+                info = meta.get("ranker", {})
+                ranker = PoolRanker(str(data["ranker_model"]), int(info.get("pool_size", 300)), info)
+            # float16 on disk, float32 in memory: rows are then summed without a conversion per call
+            return cls(tuple(str(x) for x in data["item_ids"]), np.asarray(data["item_item"], np.float32),
+                       tuple(str(x) for x in data["vocabulary"]), np.asarray(data["word_item"], np.float32),
+                       data["popularity"],
                        content, Fusion(**meta.get("fusion", {})), Fusion(**meta.get("ease_fusion", {"words": 0.0})),
-                       meta)
+                       meta, facts, ranker)
 
 
 def artefact_path(settings: "Settings") -> Path:
@@ -242,7 +288,7 @@ def train(settings: "Settings", progress: bool = True, out: Path | None = None) 
     """Train on the ReDial training files under ``settings.data_dir`` and save the artefact.
 
     Returns:
-        The path of the written ``collab-v1.npz`` (default under ``settings.artifacts_dir``).
+        The path of the written artefact (default ``ARTIFACTS_DIR/collab-v2.npz``).
     """
     from crs.recommender.collaborative_training import build_model
 

@@ -7,8 +7,9 @@ dialogue; a metadata similarity block comes from :mod:`collaborative_content`.
 Fusion weights (words, content, popularity prior, recency decay) are fitted
 honestly: a model trained on the other reduced QA dialogues alone scores the samples of the
 1,270 official-format training dialogues, the grid point with the best R@10 + R@50
-(dedup) wins, and the final model is then trained on everything. No valid or test
-file is read here.
+(dedup) wins, and the final model is then trained on everything. The pool ranker
+(:mod:`crs.recommender.ltr`) is then fitted on cross-fitted pools of all training
+dialogues (:mod:`crs.recommender.ltr_training`). No valid or test file is read here.
 """
 
 from __future__ import annotations
@@ -197,7 +198,7 @@ def fit_fusion(model: CollaborativeModel, samples: Sequence[EvalSample], labels:
 
 def build_model(data_dir: Path, lam: float = DEFAULT_LAMBDA, min_df: int = DEFAULT_MIN_DF,
                 limit: int | None = None, fusion: Fusion | None = None, progress: bool = True,
-                content_top_k: int = 200) -> CollaborativeModel:
+                content_top_k: int = 200, ranker: bool = True) -> CollaborativeModel:
     """Train the ReDial collaborative model (and, unless ``fusion`` is given, fit its fusion).
 
     Args:
@@ -207,6 +208,7 @@ def build_model(data_dir: Path, lam: float = DEFAULT_LAMBDA, min_df: int = DEFAU
         fusion: Fixed fusion weights; None fits them on the official-format train dialogues.
         progress: Show progress bars.
         content_top_k: Metadata neighbours kept per movie.
+        ranker: Also fit the second-stage pool ranker (cross-fitted; the longest step).
     """
     start = time.perf_counter()
     catalogue = load_redial_catalogue(data_dir)
@@ -226,6 +228,14 @@ def build_model(data_dir: Path, lam: float = DEFAULT_LAMBDA, min_df: int = DEFAU
     steps.close()
     model.fusion = fusion
     model.ease_fusion = ease_fusion
+    if ranker:
+        from crs.recommender.ltr import MovieFacts
+        from crs.recommender.ltr_training import fit_ranker, held_out_pools
+
+        model.facts = MovieFacts.load(data_dir, catalogue.ids)
+        pools = held_out_pools(full + reduced, catalogue, fusion, model.facts,
+                               lambda rows: fit_blocks(rows, catalogue, lam, min_df, content), progress=progress)
+        model.ranker = fit_ranker(pools)
     model.meta.update({
         "fingerprint": data_fingerprint(data_dir),
         "limit": limit, "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

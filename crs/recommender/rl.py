@@ -24,7 +24,7 @@ them, and the retriever is moved towards what the judge prefers. Here:
    the sets the judge ranked higher, and an L2 pull towards the starting weights (the
    role of RLHF's KL term) keeps the step small. Adam, in units of each weight's scale.
 
-The result is saved as a new artefact (default ``collab-v1-rl.npz``: the base model's
+The result is saved as a new artefact (default ``collab-v2-rl.npz``: the base model's
 blocks with the learned fusion and an ``rl`` record in its JSON); the base artefact is
 kept, and ``settings.retriever_model`` chooses which one the app and ``crs evaluate`` load.
 """
@@ -47,7 +47,7 @@ from crs.recommender.rl_pool import PoolContext, build_contexts, fused, pool_rec
 
 __all__ = ["RLConfig", "LLMJudge", "TruthJudge", "make_judge", "train_policy", "train_rl"]
 
-RL_ARTEFACT_NAME = "collab-v1-rl.npz"
+RL_ARTEFACT_NAME = "collab-v2-rl.npz"
 #: Trainable fusion fields and the scale each one moves in (Adam steps are ~lr x scale).
 PARAMS = ("words", "content", "popularity", "recommender")
 SCALE_FLOOR = {"words": 0.1, "content": 0.02, "popularity": 0.0005, "recommender": 0.25}
