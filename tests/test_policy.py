@@ -90,18 +90,28 @@ def test_options_skip_stated_values_and_low_coverage_is_refused():
     assert choose_question(spread, ["director"], min_gain=0.5, min_coverage=0.2).attribute == "director"
 
 
+def test_keywords_split_candidates_about_different_things():
+    heists = [Facts(score=1.0, genres=("crime",), keywords=("heist", "bank")) for _ in range(4)]
+    revenge = [Facts(score=1.0, genres=("crime",), keywords=("revenge",)) for _ in range(4)]
+    q = choose_question(heists + revenge, ["keyword"], min_gain=0.9)
+    assert q.attribute == "keyword" and {o.value for o in q.options} == {"heist", "revenge", "bank"}
+    assert q.gain == pytest.approx(1.0)  # "bank" adds nothing: every bank movie is a heist one
+    assert match_option(q.to_state(), "a heist please", []) == [o.value for o in q.options].index("heist")
+
+
 def test_unknown_attribute_is_an_error():
     with pytest.raises(ValueError):
         policy.values_of(G("drama"), "budget")
 
 
 @pytest.mark.parametrize("p, asked, expected", [
-    (prefs(), [], ["genre", "era", "director", "actor", "mood"]),
-    (prefs(), ["genre"], ["era", "director", "actor", "mood"]),
-    (prefs(item("genre", "comedy")), [], ["era", "director", "actor", "mood"]),
-    (prefs(item("genre", "comedy", "dislike")), [], ["genre", "era", "director", "actor", "mood"]),
-    (prefs(item("genre", "crime"), year_min=1990, year_max=1999), [], ["director", "actor", "mood"]),
-    (prefs(item("person", "Michael Mann"), item("mood", "dark")), ["era"], ["genre"]),
+    (prefs(), [], ["genre", "era", "director", "actor", "mood", "keyword"]),
+    (prefs(), ["genre"], ["era", "director", "actor", "mood", "keyword"]),
+    (prefs(item("genre", "comedy")), [], ["era", "director", "actor", "mood", "keyword"]),
+    (prefs(item("genre", "comedy", "dislike")), [], ["genre", "era", "director", "actor", "mood", "keyword"]),
+    (prefs(item("genre", "crime"), year_min=1990, year_max=1999), [], ["director", "actor", "mood", "keyword"]),
+    (prefs(item("person", "Michael Mann"), item("mood", "dark")), ["era"], ["genre", "keyword"]),
+    (prefs(item("keyword", "heist")), ["genre", "era"], ["director", "actor", "mood"]),
 ])
 def test_open_attributes(p, asked, expected):
     assert open_attributes(p, asked) == expected

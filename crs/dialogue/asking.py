@@ -30,7 +30,7 @@ def candidate_facts(deps: DialogueDeps, prefs: Preferences, exclude: set[str], n
         text = f"{m.plot} {' '.join(m.keywords)}".lower()
         moods = tuple(tag for tag, pattern in mood_words.items() if pattern.search(text))
         out.append(Facts(score=float(c.score), year=m.year, genres=tuple(m.genres), directors=tuple(m.directors),
-                         cast=tuple(m.cast), moods=moods))
+                         cast=tuple(m.cast), moods=moods, keywords=tuple(m.keywords)))
     return out
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from crs.preferences import Polarity, PreferenceItem, Preferences, Slot
 
 #: Attributes the bot may ask about, in the order ties are broken.
-ATTRIBUTES = ("genre", "era", "director", "actor", "mood")
+ATTRIBUTES = ("genre", "era", "director", "actor", "mood", "keyword")
 
 #: Era buckets: (key, label, first year, last year). Labels are what the question says.
 ERAS: tuple[tuple[str, str, int | None, int | None], ...] = (
@@ -53,6 +53,7 @@ class Facts:
     directors: tuple[str, ...] = ()
     cast: tuple[str, ...] = ()
     moods: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,8 @@ def values_of(facts: Facts, attribute: str) -> tuple[str, ...]:
         return facts.cast[:2]
     if attribute == "mood":
         return tuple(m for m in facts.moods if m in MOOD_LABELS)
+    if attribute == "keyword":
+        return tuple(k.lower() for k in facts.keywords[:8])
     raise ValueError(f"unknown attribute {attribute!r}; use one of {', '.join(ATTRIBUTES)}")
 
 
@@ -210,8 +213,10 @@ def open_attributes(prefs: Preferences, asked: Iterable[str]) -> list[str]:
         stated.add("era")
     if prefs.liked_people:
         stated.update({"director", "actor"})
-    if prefs.moods:
+    if prefs.values(Slot.MOOD, Polarity.LIKE):
         stated.add("mood")
+    if prefs.values(Slot.KEYWORD, Polarity.LIKE):
+        stated.add("keyword")
     return [a for a in ATTRIBUTES if a not in stated]
 
 

@@ -187,9 +187,13 @@ _AUDIENCE_MOOD = {"kids": "kids", "family": "kids"}
 
 
 def _with_audience(nlu: NLUResult, turn: int) -> NLUResult:
-    """"Something for my kids": the NLU reports the audience; the preferences keep it as
-    a mood, as "family night" always did."""
-    mood = _AUDIENCE_MOOD.get(getattr(nlu, "audience", None) or "")
+    """"Something for my kids", "to watch with my whole family": the NLU reports the
+    audience; the preferences keep it as the "kids" mood (soft), unless the message asks
+    for the family genre outright ("a family movie")."""
+    audience = getattr(nlu, "audience", None) or ""
+    mood = _AUDIENCE_MOOD.get(audience)
+    if audience == "family" and any(i.slot == Slot.GENRE and i.value == "family" for i in nlu.items):
+        return nlu  # "a family movie": the genre says it already
     if mood and not any(i.slot == Slot.MOOD and i.value == mood for i in nlu.items):
         nlu.items.append(PreferenceItem(slot=Slot.MOOD, value=mood, polarity=Polarity.LIKE, label=mood, turn=turn))
         if Intent.PREFERENCE not in nlu.intents:
@@ -202,7 +206,8 @@ def _is_feedback(nlu: NLUResult) -> bool:
 
 
 #: Which preference slot answers which attribute question.
-_ATTRIBUTE_SLOT = {"genre": Slot.GENRE, "director": Slot.PERSON, "actor": Slot.PERSON, "mood": Slot.MOOD}
+_ATTRIBUTE_SLOT = {"genre": Slot.GENRE, "director": Slot.PERSON, "actor": Slot.PERSON, "mood": Slot.MOOD,
+                   "keyword": Slot.KEYWORD}
 
 
 def _answer_question(question: dict[str, Any], nlu: NLUResult, text: str, prefs: Preferences, turn: int,
