@@ -71,7 +71,7 @@ def build_session_llm(settings: Settings, store, prompts):
     from crs.llm.sessions import BackendPool, SessionLLM
     from crs.llm.wording import ReplyWording, load_llm_texts
 
-    wording = ReplyWording.from_prompts(settings.prompts_dir, (m.title for m in store.index.movies))
+    wording = ReplyWording.from_prompts(settings.prompts_dir, [m.title for m in store.index.movies])
     if settings.llm_backend == "openai":
         import openai  # noqa: F401 - load the client library now: on the first turn it cost 1-4 s of the turn's budget
     return SessionLLM(BackendPool(settings), wording, load_llm_texts(settings.prompts_dir))

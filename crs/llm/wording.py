@@ -58,8 +58,15 @@ class ReplyWording:
         self.system_prompt = system_prompt
         self.user_template = user_template
         self.max_tokens = max_tokens
-        self._titles = {norm_title(t) for t in corpus_titles if len(norm_title(t)) >= 3}
+        self._corpus_titles = corpus_titles
+        self._title_keys: set[str] | None = None  # built on the first validation, not at start-up
         self._prompt_windows = _windows(norm_words(system_prompt), 6)
+
+    @property
+    def _titles(self) -> set[str]:
+        if self._title_keys is None:
+            self._title_keys = {key for key in map(norm_title, self._corpus_titles) if len(key) >= 3}
+        return self._title_keys
 
     @classmethod
     def from_prompts(cls, prompts_dir: Path, corpus_titles: Iterable[str] = ()) -> ReplyWording:
