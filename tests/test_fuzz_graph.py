@@ -114,7 +114,7 @@ def test_api_handler_answers_or_raises_a_user_facing_error(bot):
 
     handlers = ChatHandlers(bot["service"])
 
-    @fuzz_settings(120)
+    @fuzz_settings(60)
     @given(text=message(bot["pool"]), session=st.one_of(st.sampled_from(["", "fuzz-api"]), st.sampled_from(BAD_SESSIONS),
                                                         st.text(max_size=10)))
     @counted

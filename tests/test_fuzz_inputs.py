@@ -119,7 +119,7 @@ TRANSCRIPT_LIST = st.lists(mutated(st.fixed_dictionaries({"session": SESSION, "t
 
 
 def test_replay_transcripts_fail_only_with_transcript_errors(fuzz_file):
-    @fuzz_settings(900)
+    @fuzz_settings(500)
     @given(body=st.one_of(lines_file(JSONL_TURN), lines_file(REDIAL_DIALOGUE),
                           TRANSCRIPT_LIST.map(lambda x: json.dumps(x).encode()),
                           st.tuples(TRANSCRIPT_LIST, st.integers(1, 30)).map(lambda t: json.dumps(t[0]).encode()[:t[1]]),
@@ -151,7 +151,7 @@ MOVIE = mutated(st.fixed_dictionaries(
 
 
 def test_movie_files_fail_only_with_add_file_errors(fuzz_file):
-    @fuzz_settings(900)
+    @fuzz_settings(500)
     @given(body=st.one_of(lines_file(MOVIE), st.binary(max_size=60)))
     @counted
     def prop(body: bytes) -> None:
@@ -194,7 +194,7 @@ def _dataset_error(exc: Exception, path: Path) -> None:
 
 
 def test_redial_dialogue_files_fail_only_with_format_errors(fuzz_file):
-    @fuzz_settings(800)
+    @fuzz_settings(500)
     @given(body=st.one_of(lines_file(REDIAL_DIALOGUE), st.binary(max_size=60)))
     @counted
     def prop(body: bytes) -> None:
@@ -212,7 +212,7 @@ def test_redial_dialogue_files_fail_only_with_format_errors(fuzz_file):
 
 
 def test_rec_turn_files_fail_only_with_format_errors(fuzz_file):
-    @fuzz_settings(800)
+    @fuzz_settings(500)
     @given(body=st.one_of(lines_file(REC_TURN), st.binary(max_size=60)))
     @counted
     def prop(body: bytes) -> None:
@@ -230,7 +230,7 @@ def test_rec_turn_files_fail_only_with_format_errors(fuzz_file):
 
 
 def test_format_detection_fails_only_with_format_errors(fuzz_file):
-    @fuzz_settings(400)
+    @fuzz_settings(250)
     @given(body=st.one_of(lines_file(REC_TURN), lines_file(REDIAL_DIALOGUE), st.binary(max_size=60)))
     @counted
     def prop(body: bytes) -> None:
@@ -264,7 +264,7 @@ def test_opendialkg_vocabulary_fails_only_with_format_errors(tmp_path_factory):
         return st.one_of(strategy.map(lambda v: json.dumps(v).encode()), JSON.map(lambda v: json.dumps(v).encode()),
                          st.binary(max_size=20))
 
-    @fuzz_settings(600)
+    @fuzz_settings(400)
     @given(files=st.tuples(body(ID2INFO), body(ENTITY2ID), body(RELATION2ID), body(KG)))
     @counted
     def prop(files: tuple[bytes, bytes, bytes, bytes]) -> None:

@@ -115,7 +115,7 @@ def check_result(result: NLUResult, index) -> None:
 
 
 def test_nlu_never_raises_on_unicode_noise(vocab):
-    @fuzz_settings(2000)
+    @fuzz_settings(3500)
     @given(text=st.text(max_size=300))
     @counted
     def prop(text: str) -> None:
