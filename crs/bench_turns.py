@@ -87,8 +87,12 @@ def seeker_sessions(dialogues_file: Path, limit_turns: int) -> list[list[str]]:
 def hnsw_check(store: Any, queries: int, n: int = 60, seed: int = 0) -> dict[str, Any]:
     """Chroma's HNSW search vs exact search over all stored vectors, for random movies' vectors.
 
-    Returns the query latency of ``store.search`` (one vector, ``n`` results) and the
-    recall of its top ``n`` against the exact cosine top ``n`` — does ef_search hold up?
+    Returns the query latency of ``store.search`` (one vector, ``n`` results) and its recall
+    against the exact cosine top ``n`` — does ef_search hold up? Many movies share one vector
+    (metadata-poor movies embed their genres only), so the exact top ``n`` is often a tie
+    among hundreds of movies and comparing ids would punish HNSW for picking other, equally
+    close ones: ``recall_vs_exact`` counts a result as right when its cosine reaches the exact
+    ``n``-th best (minus 1e-4); ``id_overlap`` is the plain id comparison.
     """
     from crs.catalog import store_files
 
@@ -96,20 +100,25 @@ def hnsw_check(store: Any, queries: int, n: int = 60, seed: int = 0) -> dict[str
     rng = np.random.default_rng(seed)
     rows = rng.choice(len(matrix), size=min(queries, len(matrix)), replace=False)
     ids = [m.id for m in store.index.movies]
-    times, recalls = [], []
+    times, recalls, overlaps, ties = [], [], [], []
     for row in rows:
         vector = matrix[row]
         start = time.perf_counter()
         got = store.search(vector, n=n)
         times.append((time.perf_counter() - start) * 1000)
-        exact = np.argpartition(-(matrix @ vector), n)[:n]
-        truth = {ids[i] for i in exact}
-        recalls.append(len(truth & {m.id for m, _ in got}) / n)
+        sims = matrix @ vector
+        exact = np.argpartition(-sims, n)[:n]
+        threshold = float(sims[exact].min()) - 1e-4
+        ties.append(int((sims >= threshold).sum()))
+        recalls.append(sum(score >= threshold for _, score in got) / n)
+        overlaps.append(len({ids[i] for i in exact} & {m.id for m, _ in got}) / n)
     from crs.bench import summarize_ms
 
     return {"n_results": n, "queries": len(rows), "ef_search": store_files.HNSW_CONFIG.get("ef_search"),
             "search_latency": summarize_ms(times), "recall_vs_exact_mean": round(float(np.mean(recalls)), 4),
-            "recall_vs_exact_min": round(float(np.min(recalls)), 4)}
+            "recall_vs_exact_min": round(float(np.min(recalls)), 4),
+            "id_overlap_mean": round(float(np.mean(overlaps)), 4),
+            "movies_within_exact_top_n_score_median": int(np.median(ties))}
 
 
 def bench_turns(settings: Any, options: TurnBenchOptions) -> dict[str, Any]:

@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     n_candidates: int = Field(100, ge=10, le=1000, description="Stage-1 candidates handed to stage 2.")
     max_message_chars: int = Field(4000, ge=100, description="Longer user messages are truncated (and the user told).")
     max_file_mb: float = Field(64.0, gt=0, description="Largest input file `crs replay` and `crs corpus add` accept, in MiB.")
-    turn_concurrency: int = Field(1, ge=1, le=64, description="Chat turns (UI and API) the app runs at once; turns of one session are always serialised. See docs/benchmarks.md for the measurement behind the default.")
+    turn_concurrency: int = Field(4, ge=1, le=64, description="Chat turns (UI and API) the app runs at once; turns of one session are always serialised. 4 beat 1 under 20 concurrent sessions (docs/benchmarks.md).")
 
     host: str = Field("127.0.0.1", description="Where the web app listens.")
     port: int = Field(7860, ge=1, le=65535, description="Web app port.")

@@ -36,6 +36,7 @@ from typing import Any
 from tqdm import tqdm
 
 from crs.ops.app_process import AppProcess, free_port
+from crs.ops.loadtest import CLIENT_TIMEOUT_S
 from crs.ops.scripts import make_scripts
 
 
@@ -124,7 +125,7 @@ class _Driver:
         self.app = AppProcess(port, self.db, self.options.store_dir, self.workdir / "app.log")
         self.app.start(self.options.start_timeout_s)
         self.startups.append(self.app.started_s)
-        self.client = Client(self.app.url, verbose=False)
+        self.client = Client(self.app.url, verbose=False, httpx_kwargs={"timeout": CLIENT_TIMEOUT_S})
 
     def _kill(self) -> None:
         if self.app is not None and self.app.proc is not None and self.app.proc.poll() is None:
