@@ -204,6 +204,16 @@ class ChatService(SessionControls):
         """A one-click feedback on a shown movie: stored as a feedback event (with the
         seconds since the list was shown) and answered as the equivalent typed turn; the
         per-session implicit-feedback signal (crs.recommender.feedback) reads it back."""
+        text, event = self._click_event(session_id, movie_id, kind)
+        return self._run_turn(session_id, text, click=event)
+
+    def stream_click(self, session_id: str, movie_id: str, kind: str) -> Iterator[tuple[str, Any]]:
+        """:meth:`click`, yielding the reply as it is written (see :meth:`stream_turn`)."""
+        text, event = self._click_event(session_id, movie_id, kind)
+        return self._turn_steps(session_id, text, event)
+
+    def _click_event(self, session_id: str, movie_id: str, kind: str) -> tuple[str, dict[str, Any]]:
+        """What a click says and the feedback event it stores (with its dwell time)."""
         if kind not in self.CLICK_TEXT:
             raise InputError(f"Unknown feedback {kind!r}; use one of {', '.join(self.CLICK_TEXT)}.")
         movie = self.index.get(movie_id)
@@ -218,8 +228,8 @@ class ChatService(SessionControls):
             if shown_at.tzinfo is None:
                 shown_at = shown_at.replace(tzinfo=timezone.utc)
             dwell = max(0.0, (self.clock() - shown_at).total_seconds())
-        return self._run_turn(session_id, self.CLICK_TEXT[kind].format(title=movie.display),
-                              click={"movie_id": movie_id, "kind": kind, "dwell_s": dwell})
+        return (self.CLICK_TEXT[kind].format(title=movie.display),
+                {"movie_id": movie_id, "kind": kind, "dwell_s": dwell})
 
     def _seed_if_needed(self, session_id: str, config: dict[str, Any]) -> None:
         """A session known to the database but missing from the checkpoint store (deleted

@@ -274,3 +274,16 @@ def test_a_server_echoing_the_key_in_an_error_does_not_get_it_logged(echo, caplo
     assert echo.headers[0]["authorization"] == f"Bearer {SECRET_KEY}"  # the server did get it...
     assert turn.failed and "invalid key: Bearer ***" in (turn.usage.error or "")  # ...and said it back
     assert SECRET_KEY not in turn.usage.error and SECRET_KEY not in caplog.text
+
+
+def test_a_card_click_streams_like_a_typed_turn_and_is_stored_once(service, small_movies, echo) -> None:  # noqa: F811
+    session = new_id()
+    service.update_llm_settings(session, "openai", echo.base_url, "echo-model")
+    first = service.handle_turn(session, ask(small_movies))
+    target = first["recommendations"][0]
+    steps = list(service.stream_click(session, target["id"], "reject"))
+    assert any(kind == "partial" for kind, _ in steps) and steps[-1][0] == "turn"
+    assert steps[-1][1]["reply"].startswith("Sure thing! ")
+    assert [e["kind"] for e in service.repo.feedback(session)] == ["reject"]
+    with pytest.raises(InputError):
+        service.stream_click(session, "no-such-movie", "reject")

@@ -172,6 +172,16 @@ class ChatHandlers(PageViews):
         return self._turn(session_id, history, "",
                           lambda sid: self.service.click(sid, click["movie_id"], click["kind"]), known=known)
 
+    def respond_click_stream(self, click: dict[str, str] | None, session_id: str | None, known: Any,
+                             history: Messages | None) -> Iterator[Turn]:
+        """:meth:`respond_click`, showing the reply as it is written (see :meth:`respond_stream`)."""
+        steps = getattr(self.service, "stream_click", None)
+        if not click or steps is None:
+            yield self.respond_click(click, session_id, known, history)
+            return
+        yield from self._turn_stream(session_id, history, "",
+                                     lambda sid: steps(sid, click["movie_id"], click["kind"]), known=known)
+
     def _turn(self, session_id: str | None, history: Messages | None, text: str, run, known: Any = None) -> Turn:
         """One whole turn: ``run(sid)`` answers it (the service's turn object)."""
         last: Turn | None = None

@@ -147,7 +147,7 @@ def build_ui(service: ChatServiceLike, settings: Settings, handlers: ChatHandler
         for trigger in (llm_apply.click, llm_url.submit, llm_model.submit, llm_key.submit):
             trigger(h.save_llm, inputs=[session_id, llm_kind, llm_url, llm_model, llm_key], outputs=llm_panel, **quiet)
         recs.click(h.accept_click, inputs=[chatbot], outputs=[chatbot, pending_click], queue=False, **hidden).then(
-            h.respond_click, inputs=[pending_click, session_id, known, chatbot], outputs=turn, **run_turn)
+            h.respond_click_stream, inputs=[pending_click, session_id, known, chatbot], outputs=turn, **run_turn)
         prefs.click(h.remove_preference, inputs=[session_id], outputs=[prefs], show_progress="hidden", **hidden)
         sessions.click(h.session_action, inputs=[session_id, known], outputs=page, **quiet).then(
             h.llm_panel, inputs=[session_id], outputs=llm_panel, **quiet)
