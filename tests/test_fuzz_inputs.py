@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from fuzz_counts import counted, fuzz_settings
@@ -153,6 +153,7 @@ MOVIE = mutated(st.fixed_dictionaries(
 def test_movie_files_fail_only_with_add_file_errors(fuzz_file):
     @fuzz_settings(500)
     @given(body=st.one_of(lines_file(MOVIE), st.binary(max_size=60)))
+    @example(body=b'{"id": "0", "title": 0}\n')  # found by this test: a numeric title crashed corpus add
     @counted
     def prop(body: bytes) -> None:
         path = fuzz_file("movies.jsonl", body)

@@ -245,8 +245,8 @@ def read_movie_file(path: Path, max_bytes: int | None = None) -> list[Movie]:
 
 def _checked_movie(data: dict[str, Any]) -> Movie:
     """A Movie from a dict, rejecting empty ids/titles and wrongly typed fields."""
-    for key in ("id", "title"):
-        if isinstance(data.get(key), bool) or not isinstance(data.get(key), (str, int)) or not str(data[key]).strip():
+    for key, kinds in (("id", (str, int)), ("title", (str,))):
+        if isinstance(data.get(key), bool) or not isinstance(data.get(key), kinds) or not str(data[key]).strip():
             raise ValueError(f"'{key}' is required and must be a non-empty string")
     if len(str(data["id"])) > MOVIE_ID_MAX:  # shown/rated ids are VARCHAR(64) in the session database
         raise ValueError(f"'id' must be at most {MOVIE_ID_MAX} characters, got {len(str(data['id']))}")
