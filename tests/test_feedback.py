@@ -93,7 +93,7 @@ class Clock:
 @pytest.fixture()
 def parts(small_store, tmp_path):
     settings = small_store.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'crs.db'}",
-                                              "checkpoint_path": tmp_path / "ck.sqlite"})
+                                              "checkpoint_path": tmp_path / "ck.sqlite", "feedback_session": True})
     built = build_components(settings)
     clock = Clock()
     built.service.clock = clock
