@@ -235,7 +235,7 @@ class PoolRanker:
         order = np.argsort(-self.predict(x), kind="stable")
         values = hybrid[pool].astype(np.float64)  # sorted best first
         # strictly decreasing, so that no tie (equal hybrid scores) can undo the ranker's order
-        step = 1e-6 * (abs(values[0]) + 1.0)
+        step = 1e-7 * max(abs(values[0]), 1e-12)
         values = np.minimum.accumulate(values - step * np.arange(len(values)))
         out = hybrid.astype(np.float64)
         out[pool[order]] = values
