@@ -63,16 +63,25 @@ def test_none_of_those_weighs_less_per_movie_than_a_single_thumbs_down():
     blanket = [_turn(0, "westerns", T0, "abc"), _turn(1, "None of those.", T0 + timedelta(seconds=12), items=dislikes)]
     single = [_turn(0, "westerns", T0, "abc"), _turn(1, "not a", T0 + timedelta(seconds=12), items=dislikes[:1])]
     all_out, one = session_rewards(blanket, []), session_rewards(single, [])
-    assert all_out["a"] == pytest.approx(RewardTable().reject * RewardTable().reject_all)
     assert one["a"] == pytest.approx(RewardTable().reject)
-    assert one["a"] < all_out["a"] < 0
+    # "None of those." says the list missed, not that each movie is disliked: no per-movie reward
+    assert all_out.get("a", 0.0) == pytest.approx(RewardTable().reject * RewardTable().reject_all) == 0.0
+    halved = session_rewards(blanket, [], table=RewardTable(reject_all=0.5))
+    assert one["a"] < halved["a"] < 0  # the factor is still honoured when set
+
+
+def test_only_explicit_dislikes_and_likes_spread_to_other_movies():
+    signal = FeedbackSignal({"glanced": -0.1, "thumbs_down": -1.4, "liked": 1.0, "why": 0.3})
+    assert signal.spreading(signal.rewards) == {"thumbs_down": -1.4, "liked": 1.0, "why": 0.3}
 
 
 def test_repeatedly_rejected_genre_goes_down_softly(movie_store):
     horror = [m for m in movie_store.index.movies if m.genres == ("horror",) or "horror" in m.genres][:3]
     once = FeedbackSignal.from_rewards({horror[0].id: -1.4}, movie_store.index)
     twice = FeedbackSignal.from_rewards({horror[0].id: -1.4, horror[1].id: -1.4}, movie_store.index)
-    assert twice.genres["horror"] < once.genres["horror"] < 0
+    assert twice.genres["horror"] < once.genres.get("horror", 0.0) == 0.0  # one reject: the genre does not move
+    glance = FeedbackSignal.from_rewards({horror[0].id: -0.1, horror[1].id: -0.1}, movie_store.index)
+    assert glance.genres.get("horror", 0.0) == 0.0  # weak negatives never lower a genre
     assert -1.0 < twice.attribute_score(horror[2], set()) < 0
     assert twice.attribute_score(horror[2], {"horror", *horror[2].genres}) >= 0  # an asked-for genre is never lowered
 

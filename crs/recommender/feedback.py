@@ -53,7 +53,9 @@ class RewardTable:
         reject_slow: A reject after ``long_dwell_s`` or more: considered, then declined.
         quick_dwell_s / long_dwell_s: The dwell-time bands (seconds since the list).
         reject_all: Factor on the rejects of a reply that turns down a whole list at once
-            ("None of those."): less is known about each movie than from a single 👎.
+            ("None of those."): it says the list missed, not that each movie is disliked
+            (the movies are excluded from later lists anyway), and the shown movies are
+            usually close to what the user wants, so by default it gives them no reward.
         sentiment: Weight of the reply's sentiment (VADER compound, -1..1) on the movies
             the reply reacts to; a reply that reacts to no movie and states nothing new
             ("hmm, those look dull") gives half of it to every unreacted movie of the list.
@@ -71,7 +73,7 @@ class RewardTable:
     reject: float = -1.0
     reject_quick: float = -1.4
     reject_slow: float = -0.7
-    reject_all: float = 0.5
+    reject_all: float = 0.0
     quick_dwell_s: float = 5.0
     long_dwell_s: float = 30.0
     sentiment: float = 0.3
@@ -258,13 +260,20 @@ class FeedbackSignal:
 
     #: Pseudo-count of the attribute means (larger = softer).
     PRIOR = 2.0
+    #: A negative reward counts as an explicit per-movie dislike (👎, "not for me: X")
+    #: from this value down; weaker ones (a glance past a list, a vague glum reply) stay
+    #: on their own movie and never push its neighbours, genres or director down.
+    STRONG_NEGATIVE = -0.3
+    #: An attribute is lowered only after this many explicit dislikes of movies with it.
+    MIN_REJECTS = 2
 
     @classmethod
     def from_rewards(cls, rewards: Mapping[str, float], index) -> FeedbackSignal:
         """Attribute scores from ``rewards`` over the movies of ``index`` (a MovieIndex)."""
         sums: dict[str, dict[str, float]] = {"g": defaultdict(float), "d": defaultdict(float)}
         counts: dict[str, dict[str, int]] = {"g": defaultdict(int), "d": defaultdict(int)}
-        for movie_id, reward in rewards.items():
+        rejects: dict[str, dict[str, int]] = {"g": defaultdict(int), "d": defaultdict(int)}
+        for movie_id, reward in cls.spreading(rewards).items():
             movie = index.get(movie_id)
             if movie is None:
                 continue
@@ -272,8 +281,17 @@ class FeedbackSignal:
                 for value in values:
                     sums[key][value] += reward
                     counts[key][value] += 1
+                    rejects[key][value] += reward < 0
         score = {k: {v: sums[k][v] / (counts[k][v] + cls.PRIOR) for v in sums[k]} for k in sums}
+        for k in score:  # one explicit reject says little about a genre: lower it from the second on
+            score[k] = {v: s for v, s in score[k].items() if s >= 0 or rejects[k][v] >= cls.MIN_REJECTS}
         return cls(dict(rewards), score["g"], score["d"])
+
+    @classmethod
+    def spreading(cls, rewards: Mapping[str, float]) -> dict[str, float]:
+        """The rewards that may move other movies: every positive one, and the explicit
+        per-movie dislikes (at or below :attr:`STRONG_NEGATIVE`)."""
+        return {m: r for m, r in rewards.items() if r > 0 or r <= cls.STRONG_NEGATIVE}
 
     def __bool__(self) -> bool:
         return bool(self.rewards)

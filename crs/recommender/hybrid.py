@@ -11,6 +11,7 @@ constraints are applied before scoring; the user's explicit asks (a person, a ge
 from __future__ import annotations
 
 import math
+import threading
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -77,11 +78,23 @@ class HybridRetriever:
         self._by_person: dict[str, list[str]] | None = None
         self._popular: list[str] | None = None
         self._max_pop = 1.0
+        self._index_lock = threading.Lock()
 
     # ------------------------------------------------------------------ indexes
+    def warm(self) -> None:
+        """Build the per-genre, per-person and title-facts indexes now (at app start), not
+        on the first user's turn (5 s at 87k movies, 23 s at 300k)."""
+        self._ensure_indexes()
+
     def _ensure_indexes(self) -> None:
         if self._by_genre is not None and len(self._popular or []) == len(self.store.index):
             return
+        with self._index_lock:  # parallel first turns wait for one build instead of each building
+            if self._by_genre is not None and len(self._popular or []) == len(self.store.index):
+                return
+            self._build_indexes()
+
+    def _build_indexes(self) -> None:
         movies = sorted(self.store.index.movies, key=lambda m: -m.popularity)
         by_genre: dict[str, list[str]] = defaultdict(list)
         by_person: dict[str, list[str]] = defaultdict(list)
@@ -97,8 +110,8 @@ class HybridRetriever:
             genres.update(m.genres)
             people.update(p.lower() for p in (*m.directors, *m.cast, *m.writers))
         self._title_facts = {k: (frozenset(g), frozenset(p)) for k, (g, p) in facts.items()}
-        self._popular = [m.id for m in movies]
         self._max_pop = max((m.popularity for m in movies), default=1.0) or 1.0
+        self._popular = [m.id for m in movies]  # set last: _ensure_indexes checks it
 
     # ------------------------------------------------------------------ retrieval
     def retrieve(self, query: RecQuery, n: int) -> list[Candidate]:
@@ -112,20 +125,22 @@ class HybridRetriever:
         signal = query.feedback
         semantic = self._semantic(query, liked, signal.positives()[:3] if signal else [])
         collab = self._collab(query, recency)
+        asks = current_asks(prefs)
+        liked_genres = prefs.liked_genres
         pool: dict[str, None] = dict.fromkeys(semantic)
         pool.update(dict.fromkeys(sorted(collab, key=collab.get, reverse=True)[: self.pool_size]))
-        for person in current_asks(prefs)[1]:
+        for person in asks[1]:
             pool.update(dict.fromkeys(self._by_person.get(person.lower(), [])[: self.pool_size]))
-        for genre in prefs.liked_genres:
+        for genre in liked_genres:
             pool.update(dict.fromkeys(self._by_genre.get(genre, [])[: self.pool_size]))
         pool.update(dict.fromkeys(self._popular[: self.pool_size]))
         max_collab = max(collab.values(), default=0.0) or 1.0
         taste = {g for i, w in recency.items() if w == 1.0 for g in index.by_id[i].genres}
-        asks = current_asks(prefs)
         allowed = [m for i in pool if (m := index.get(i)) is not None and (m.genres or m.plot) and rules.allows(m)]
         sims = self._similarities(allowed, recency, list(prefs.disliked_movies), query.text, semantic)
-        out = [self._score(m, query, sims[row], collab.get(m.id, 0.0) / max_collab, taste, asks)
-               for row, m in enumerate(allowed)]
+        context = _QueryContext(liked_genres=set(liked_genres), moods=prefs.moods, disliked_moods=prefs.disliked_moods,
+                                taste_genres=taste, ask_genres=asks[0], ask_people=asks[1])
+        out = self._score_all(allowed, sims, [collab.get(m.id, 0.0) / max_collab for m in allowed], context)
         if signal:
             self._apply_feedback(out, signal, set(prefs.liked_genres) | asks[0])
         out.sort(key=lambda c: (-c.evidence["meets"], -c.score, c.movie.id))
@@ -148,27 +163,27 @@ class HybridRetriever:
         return found
 
     def _similarities(self, movies: list[Movie], recency: dict[str, float], disliked: list[str], text: str,
-                      found: dict[str, dict[str, float]]) -> list[dict[str, float]]:
-        """Cosine similarity of every candidate to each recent liked movie and to the
-        user's words (vectors come from the store; Chroma proposed only some of them)."""
+                      found: dict[str, dict[str, float]]) -> "_Similarities":
+        """Cosine similarity of every candidate to each recent liked movie (weighted by
+        recency; the best one and which movie it is), to the closest disliked movie, and to
+        the user's words (vectors come from the store; Chroma proposed only some of them)."""
         recent = sorted(recency, key=recency.get)[-5:]
         disliked = [i for i in disliked[-5:] if i in self.store.index]
+        n = len(movies)
+        out = _Similarities(semantic=np.zeros(n), similar_to=[None] * n, disliked=np.zeros(n), text=np.zeros(n))
         if not movies or not (recent or disliked or text.strip()):
-            return [{} for _ in movies]
+            return out
         matrix = self.store.vectors([m.id for m in movies])
-        out: list[dict[str, float]] = [{} for _ in movies]
         if recent:
             sims = (matrix @ self.store.vectors(recent).T) * [recency[i] for i in recent]
-            for row, values in enumerate(sims):
-                out[row] = {f"like:{movie_id}": float(v) for movie_id, v in zip(recent, values)}
+            best = sims.argmax(axis=1)  # the first of equal maxima, as max() over a dict gives
+            out.semantic = sims[np.arange(n), best].astype(np.float64)
+            out.similar_to = [recent[j] for j in best.tolist()]
         if disliked:
             # Implicit negative feedback: movies close to what the user turned down sink.
-            for row, value in enumerate((matrix @ self.store.vectors(disliked).T).max(axis=1)):
-                out[row]["disliked"] = float(value)
+            out.disliked = (matrix @ self.store.vectors(disliked).T).max(axis=1).astype(np.float64)
         if text.strip():
-            for row, movie in enumerate(movies):
-                if "text" in found.get(movie.id, {}):
-                    out[row]["text"] = found[movie.id]["text"]
+            out.text = np.array([found.get(m.id, {}).get("text", 0.0) for m in movies], np.float64)
         return out
 
     def _apply_feedback(self, candidates: list[Candidate], signal, exempt_genres: set[str]) -> None:
@@ -178,14 +193,17 @@ class HybridRetriever:
         if not candidates:
             return
         w = self.weights
-        rewarded = [m for m in signal.rewards if m in self.store.index]
+        # Only likes and explicit per-movie dislikes spread to neighbours; a blanket or
+        # glancing rejection stays on the shown movies (which are excluded anyway).
+        spreading = signal.spreading(signal.rewards)
+        rewarded = [m for m in spreading if m in self.store.index]
         ids = [c.movie.id for c in candidates]
         if rewarded:
-            values = np.array([signal.rewards[m] for m in rewarded], np.float32)
+            values = np.array([spreading[m] for m in rewarded], np.float32)
             item = similarity_scores(self.store.vectors(ids), self.store.vectors(rewarded), values)
         else:
             item = np.zeros(len(ids), np.float32)
-        neighbours = collab_scores(self.collab, signal.rewards, ids)
+        neighbours = collab_scores(self.collab, spreading, ids)
         for c, sim, nb in zip(candidates, item, neighbours):
             attr = signal.attribute_score(c.movie, exempt_genres)
             delta = w.feedback_item * float(sim) + w.feedback_collab * float(nb) + w.feedback_attr * attr
@@ -203,33 +221,47 @@ class HybridRetriever:
         scores = self.collab.score(weights, text=words, k=self.pool_size)
         return {k: float(v) for k, v in scores.items() if v > 0}
 
-    def _score(self, movie: Movie, query: RecQuery, sims: dict[str, float], collab: float,
-               taste_genres: set[str], asks: tuple[set[str], list[str]]) -> Candidate:
-        prefs, w = query.preferences, self.weights
-        like_sims = {k[5:]: v for k, v in sims.items() if k.startswith("like:")}
-        disliked = max(0.0, sims.get("disliked", 0.0) - 0.5)
-        semantic = max(like_sims.values(), default=0.0)
-        text = sims.get("text", 0.0)
-        liked_genres = set(prefs.liked_genres)
-        genre_hits = [g for g in movie.genres if g in liked_genres]
-        genre = len(genre_hits) / len(liked_genres) if liked_genres else 0.0
-        ask_genres, ask_people = asks
-        person = person_match(movie, ask_people) if ask_people else None
-        popularity = math.log1p(movie.popularity) / math.log1p(self._max_pop)
-        mood = self._mood(movie, prefs.moods, prefs.disliked_moods)
-        union = taste_genres | set(movie.genres)
-        taste = len(taste_genres & set(movie.genres)) / len(union) if taste_genres and union else 0.0
-        score = (w.collab * collab + w.semantic * semantic + w.text * text + w.genre * genre + w.taste * taste
-                 + w.person * (1.0 if person else 0.0) + w.popularity * popularity + w.mood * mood
-                 - w.disliked * disliked + w.feedback_bias * self.item_bias.get(movie.id, 0.0))
-        meets_person = not ask_people or person is not None
-        meets_genre = not ask_genres or any(g in ask_genres for g in movie.genres)
-        evidence = {
-            "collab": collab, "semantic": semantic, "similar_to": max(like_sims, key=like_sims.get) if like_sims else None,
-            "text": text, "taste": taste, "genres": genre_hits, "person": person, "popularity": popularity, "mood": mood,
-            "meets": int(meets_person) + int(meets_genre), "meets_all": meets_person and meets_genre,
-        }
-        return Candidate(movie=movie, score=float(score), evidence=evidence)
+    def _score_all(self, movies: list[Movie], sims: "_Similarities", collab: list[float],
+                   q: "_QueryContext") -> list[Candidate]:
+        """One weighted sum of the signals per candidate, computed for all of them at once
+        (the query-level values come precomputed in ``q``)."""
+        if not movies:
+            return []
+        w = self.weights
+        n = len(movies)
+        genre_hits = [[g for g in m.genres if g in q.liked_genres] for m in movies]
+        genre = np.array([len(h) / len(q.liked_genres) for h in genre_hits] if q.liked_genres else np.zeros(n))
+        people = [person_match(m, q.ask_people) for m in movies] if q.ask_people else [None] * n
+        log_max = math.log1p(self._max_pop)
+        popularity = np.array([math.log1p(m.popularity) / log_max for m in movies])
+        mood = (np.array([self._mood(m, q.moods, q.disliked_moods) for m in movies])
+                if q.moods or q.disliked_moods else np.zeros(n))
+        taste = np.zeros(n)
+        if q.taste_genres:
+            for row, m in enumerate(movies):
+                genres = set(m.genres)
+                taste[row] = len(q.taste_genres & genres) / len(q.taste_genres | genres)
+        collab_a = np.array(collab, np.float64)
+        person_a = np.array([1.0 if p else 0.0 for p in people])
+        disliked = np.maximum(0.0, sims.disliked - 0.5)
+        bias = np.array([self.item_bias.get(m.id, 0.0) for m in movies]) if self.item_bias else np.zeros(n)
+        # The same sum, in the same order, as one float64 expression per candidate would give.
+        score = (w.collab * collab_a + w.semantic * sims.semantic + w.text * sims.text + w.genre * genre
+                 + w.taste * taste + w.person * person_a + w.popularity * popularity + w.mood * mood
+                 - w.disliked * disliked + w.feedback_bias * bias)
+        out = []
+        for row, m in enumerate(movies):
+            person = people[row]
+            meets_person = not q.ask_people or person is not None
+            meets_genre = not q.ask_genres or any(g in q.ask_genres for g in m.genres)
+            evidence = {
+                "collab": collab[row], "semantic": float(sims.semantic[row]), "similar_to": sims.similar_to[row],
+                "text": float(sims.text[row]), "taste": float(taste[row]), "genres": genre_hits[row], "person": person,
+                "popularity": float(popularity[row]), "mood": float(mood[row]),
+                "meets": int(meets_person) + int(meets_genre), "meets_all": meets_person and meets_genre,
+            }
+            out.append(Candidate(movie=m, score=float(score[row]), evidence=evidence))
+        return out
 
     def _mood(self, movie: Movie, wanted: list[str], unwanted: list[str]) -> float:
         if not wanted and not unwanted:
@@ -243,6 +275,28 @@ class HybridRetriever:
             value -= 1.5 * sum(w in text for w in self.lexicon.mood_words.get(mood, ()))
             value -= 4.0 * sum(g in movie.genres for g in self.lexicon.mood_genres.get(mood, ()))
         return value
+
+
+@dataclass
+class _Similarities:
+    """Per-candidate similarities of one ``retrieve`` (rows follow its candidate list)."""
+
+    semantic: np.ndarray  # best recency-weighted cosine to a recent liked movie
+    similar_to: list[str | None]  # which liked movie that was
+    disliked: np.ndarray  # best cosine to a recently disliked movie
+    text: np.ndarray  # Chroma's similarity to the user's words (0 if it did not propose the movie)
+
+
+@dataclass(frozen=True)
+class _QueryContext:
+    """Query-level values of one ``retrieve``, computed once instead of per candidate."""
+
+    liked_genres: set[str]
+    moods: list[str]
+    disliked_moods: list[str]
+    taste_genres: set[str]
+    ask_genres: set[str]
+    ask_people: list[str]
 
 
 def liked_recency(prefs, liked: list[str]) -> dict[str, float]:
