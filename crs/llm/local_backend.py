@@ -131,6 +131,11 @@ class LocalBackend:
     def __repr__(self) -> str:
         return f"LocalBackend(model_path={self.model_path!s}, n_threads={self.n_threads}, n_ctx={self.n_ctx})"
 
+    def load(self) -> None:
+        """Load the model now (it is otherwise loaded by the first call, inside its budget)."""
+        with self._lock:
+            self._model()
+
     def _model(self) -> Any:
         """The loaded model (call with the lock held)."""
         if self._llama is None:

@@ -214,7 +214,7 @@ class SessionLLM:
             key = self._keys.get(session_id)
         try:
             backend = self.pool.get(choice, key)
-            warm = getattr(backend, "_get_client", None)
+            warm = getattr(backend, "_get_client", None) or getattr(backend, "load", None)
             if warm is not None:
                 warm()
         except Exception as exc:  # the turn will say what is wrong
