@@ -129,6 +129,7 @@ def build_components(settings: Settings, *, graph_checkpointer=None) -> Componen
     store.search_text("a movie", 1)  # load the embedding model and the HNSW index now, not on turn one
     backend = make_backend(settings)
     recommender, explainer = build_recommender(settings, store, backend, prompts)
+    recommender.retriever.warm()  # stage 1's genre/person/title indexes: 5 s at 87k, not on turn one
     lexicon = load_lexicon()
     linker = TitleLinker(store.index, blocked=set(lexicon.genres) | set(lexicon.moods))
     people = PeopleIndex(store.index, linker.starters)

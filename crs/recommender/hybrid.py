@@ -253,7 +253,7 @@ class HybridRetriever:
         for row, m in enumerate(movies):
             person = people[row]
             meets_person = not q.ask_people or person is not None
-            meets_genre = not q.ask_genres or any(g in q.ask_genres for g in m.genres)
+            meets_genre = not q.ask_genres or not q.ask_genres.isdisjoint(m.genres)
             evidence = {
                 "collab": collab[row], "semantic": float(sims.semantic[row]), "similar_to": sims.similar_to[row],
                 "text": float(sims.text[row]), "taste": float(taste[row]), "genres": genre_hits[row], "person": person,
