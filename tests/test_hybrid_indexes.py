@@ -1,0 +1,44 @@
+"""Stage 1's per-genre / per-person / title indexes: built once, at start, even with parallel first turns."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from crs.preferences import Polarity, PreferenceItem, Preferences, Slot
+from crs.recommender.hybrid import HybridRetriever
+from crs.recommender.types import RecQuery
+
+
+def test_parallel_first_turns_build_the_indexes_once(movie_store):
+    retriever = HybridRetriever(movie_store)
+    builds: list[int] = []
+    real = retriever._build_indexes
+
+    def slow_build() -> None:  # slow enough that unguarded threads would all start a build
+        builds.append(1)
+        time.sleep(0.2)
+        real()
+
+    retriever._build_indexes = slow_build
+    threads = [threading.Thread(target=retriever.warm) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(builds) == 1
+    assert len(retriever._popular) == len(movie_store.index)
+    retriever.warm()  # already built: nothing to do
+    assert len(builds) == 1
+
+
+def test_warm_retriever_answers_without_rebuilding(movie_store):
+    retriever = HybridRetriever(movie_store)
+    retriever.warm()
+    retriever._build_indexes = lambda: (_ for _ in ()).throw(AssertionError("rebuilt on the first turn"))
+    genre = next(g for m in movie_store.index.movies for g in m.genres)
+    prefs = Preferences(items=[PreferenceItem(slot=Slot.GENRE, value=genre, polarity=Polarity.LIKE)])
+    found = retriever.retrieve(RecQuery(preferences=prefs), 20)
+    assert found and all(c.evidence["meets_all"] for c in found[:5])
+    assert [c.score for c in found if c.evidence["meets"] == found[0].evidence["meets"]] == sorted(
+        (c.score for c in found if c.evidence["meets"] == found[0].evidence["meets"]), reverse=True)
