@@ -59,11 +59,13 @@ def test_server_store_answers_exactly_like_the_local_one(remote: MovieStore, mov
         assert [m.id for m, _ in got] == [m.id for m, _ in want], (text, where)
         np.testing.assert_allclose([s for _, s in got], [s for _, s in want], atol=1e-5)
         # Deep in a long list the two HNSW graphs (built separately) may differ by a few
-        # near-ties; what they share must score the same.
+        # near-ties, and a filtered HNSW search that runs out of matches may find one more or
+        # fewer of them (CI once saw 157 vs 158); what they share must score the same.
         got, want = (dict((m.id, s) for m, s in store.search(query, 200, where=build_where(**where)))
                      for store in (remote, movie_store))
         shared = got.keys() & want.keys()
-        assert len(got) == len(want) and len(shared) >= 0.95 * len(want), (text, where)
+        assert abs(len(got) - len(want)) <= max(2, 0.02 * len(want)), (text, where, len(got), len(want))
+        assert len(shared) >= 0.95 * min(len(got), len(want)), (text, where)
         np.testing.assert_allclose([got[i] for i in shared], [want[i] for i in shared], atol=1e-5)
     first = remote.search_text("space adventure with aliens", 10)
     banned = {m.id for m, _ in first[:5]}
