@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(4000, ge=100, description="Longer user messages are truncated (and the user told).")
     max_file_mb: float = Field(64.0, gt=0, description="Largest input file `crs replay` and `crs corpus add` accept, in MiB.")
     turn_concurrency: int = Field(4, ge=1, le=64, description="Chat turns (UI and API) the app runs at once; turns of one session are always serialised. 4 beat 1 under 20 concurrent sessions (docs/benchmarks.md).")
+    session_wait_s: float = Field(30.0, gt=0, le=600, description="How long a turn (or an edit of the session) waits for another turn of the same session, in this or another app worker, before the user is asked to send it again (docs/deploy.md).")
 
     host: str = Field("127.0.0.1", description="Where the web app listens.")
     port: int = Field(7860, ge=1, le=65535, description="Web app port.")
