@@ -59,6 +59,31 @@ def test_backend_failure_and_template_backend_keep_stage_one_order(parts):
     assert failing.failures == 1
 
 
+def test_cache_is_kept_apart_per_backend_server_and_model(parts):
+    """Two sessions on different servers or models must not share a cached ranking: the
+    reranker holds a ConfiguredBackend that is each turn's TurnBackend (as in the app)."""
+    from crs.llm.turn import ConfiguredBackend, TurnBackend
+
+    prompts, explainer, query, candidates = parts
+
+    def server(base_url, model, pick):
+        backend = ScriptedBackend([json.dumps({"ranking": [{"id": pick, "reason": ""}]})])
+        backend.name, backend.base_url, backend.model = "openai", base_url, model
+        return backend
+
+    a = server("http://a:1/v1", "m1", "5")
+    other_server, other_model = server("http://b:1/v1", "m1", "6"), server("http://a:1/v1", "m2", "7")
+    turn = ConfiguredBackend(TurnBackend(a, where="m1 at http://a:1/v1"))
+    reranker = LLMReranker(turn, prompts, MetadataReranker(explainer))
+    assert reranker.rerank(query, candidates, 2)[0].movie.id == "5"
+    for backend, pick in ((other_server, "6"), (other_model, "7")):
+        turn.default = TurnBackend(backend)
+        assert reranker.rerank(query, candidates, 2)[0].movie.id == pick, "another model's cached ranking was used"
+        assert backend.calls == 1
+    turn.default = TurnBackend(a)
+    assert reranker.rerank(query, candidates, 2)[0].movie.id == "5" and a.calls == 1  # its own answer, cached
+
+
 def test_openai_backend_end_to_end_against_a_local_server(parts):
     from fake_openai_server import running  # noqa: PLC0415 - test helper module
 

@@ -47,12 +47,29 @@ class MetadataReranker:
         return chosen
 
 
+def backend_identity(backend) -> str:
+    """Which model answers through ``backend``: the names, servers and models of it and of
+    the backends it wraps (:class:`crs.llm.turn.TurnBackend`, ``FallbackBackend``), e.g.
+    ``"scripted|openai|base_url=http://127.0.0.1:11434/v1|model=llama3.2"``. Never the API key."""
+    parts: list[str] = []
+    seen = backend
+    for _ in range(8):  # wrappers nest a few deep at most
+        if seen is None:
+            break
+        parts.append(str(getattr(seen, "name", type(seen).__name__)))
+        parts.extend(f"{attr}={getattr(seen, attr)}" for attr in ("base_url", "model", "model_path")
+                     if getattr(seen, attr, None))
+        seen = getattr(seen, "primary", None)
+    return "|".join(parts)
+
+
 class LLMReranker:
     """RAR's refinement stage: the LLM reorders the top candidates and gives reasons.
 
     Its answer is parsed against the candidate ids only; an unknown or invented id is
     dropped and counted in ``discarded``. On any failure (or with the template backend)
-    the fallback reranker's order stands. Results are cached by (context, candidates).
+    the fallback reranker's order stands. Results are cached by (backend and model,
+    context, candidates): two sessions on different servers or models never share one.
     """
 
     def __init__(self, backend, prompts, fallback: MetadataReranker, top: int = 15, cache_size: int = 512) -> None:
@@ -104,11 +121,12 @@ class LLMReranker:
                  f"{', '.join(c.movie.directors[:2])} | cast: {', '.join(c.movie.cast[:3])}" for c in base]
         user = json.dumps({"preferences": query.preferences.summary(), "wishes": query.text[-1000:]}) + \
             "\nCandidates:\n" + "\n".join(lines)
-        key = hashlib.sha1(user.encode()).hexdigest()
+        backend = getattr(self.backend, "current", self.backend)  # ConfiguredBackend: this turn's backend
+        key = hashlib.sha1(f"{backend_identity(backend)}\n{user}".encode()).hexdigest()
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        completion = self.backend.complete(self.prompts.text("rerank_system.txt"), user, json_mode=True, max_tokens=600)
+        completion = backend.complete(self.prompts.text("rerank_system.txt"), user, json_mode=True, max_tokens=600)
         if completion is None:
             return None
         ranking = self._parse(completion.text, {c.movie.id for c in base})
