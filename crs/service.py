@@ -1,8 +1,13 @@
 """The one entry point the UI, the API, replay and the CLI use: ``handle_turn``.
 
-A turn runs the LangGraph dialogue (checkpointed per session in SQLite) and then records
-the turn, the preferences, the shown movies and any feedback through the repository, so
-a session resumes after a restart from either store.
+A turn runs the LangGraph dialogue (checkpointed per session in SQLite or PostgreSQL) and
+then records the turn, the preferences, the shown movies and any feedback through the
+repository, so a session resumes after a restart from either store.
+
+A turn holds its session's lock from reading the state to writing it back: a lock of
+this process (threads) and one of the database (app workers sharing it, see
+:mod:`crs.storage.session_lock`), so two turns of one session, in any two workers, run one
+after the other and the second starts from the first one's result.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from crs.dialogue.checkpoints import prune_checkpoints
@@ -28,11 +34,27 @@ class InputError(ValueError):
     """A message the bot cannot take, with a user-facing explanation."""
 
 
+class SessionBusyError(InputError):
+    """Another turn of the same session (another tab, another app worker) kept the
+    session for longer than the service waits; nothing of this message was stored."""
+
+    MESSAGE = ("This conversation is still busy with another message (sent from another tab or window?), "
+               "so I did not read yours. Please send it again in a moment.")
+
+
 class ChatService(SessionControls):
-    """Conversations over the dialogue graph and the session database."""
+    """Conversations over the dialogue graph and the session database.
+
+    Args:
+        session_wait_s: How long a turn (or an edit of a session) waits for another turn of
+            the same session, in this process or another one, before it gives up with
+            :class:`SessionBusyError` (``CRS_SESSION_WAIT_S``).
+        close_checkpointer: :meth:`close` also closes the graph's checkpointer (its
+            SQLite connection or PostgreSQL pool): true when the service opened it.
+    """
 
     def __init__(self, graph, repo, index, prompts, *, max_message_chars: int = 4000, backend_name: str = "template",
-                 llm: Any = None) -> None:
+                 llm: Any = None, session_wait_s: float = 30.0, close_checkpointer: bool = False) -> None:
         self.graph = graph
         self.repo = repo
         self.index = index
@@ -42,6 +64,10 @@ class ChatService(SessionControls):
         #: Per-session language models (:class:`crs.llm.sessions.SessionLLM`); None: the
         #: graph's own backend for every session and template wording.
         self.llm = llm
+        if session_wait_s <= 0:
+            raise ValueError(f"session_wait_s must be positive, got {session_wait_s}")
+        self.session_wait_s = session_wait_s
+        self.close_checkpointer = close_checkpointer
         self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
 
@@ -51,9 +77,34 @@ class ChatService(SessionControls):
         """A fresh, unguessable session id."""
         return secrets.token_urlsafe(16)
 
-    def _lock(self, session_id: str) -> threading.Lock:
+    @contextmanager
+    def _lock(self, session_id: str) -> Iterator[None]:
+        """Hold the session: first this process's lock of it, then the database's (other
+        app workers), both within one wait of :attr:`session_wait_s`.
+
+        Raises:
+            SessionBusyError: Not had within the wait (nothing was read or written).
+        """
+        deadline = time.monotonic() + self.session_wait_s
         with self._locks_guard:
-            return self._locks[session_id]
+            local = self._locks[session_id]
+        if not local.acquire(timeout=self.session_wait_s):
+            raise SessionBusyError(SessionBusyError.MESSAGE)
+        try:
+            try:
+                release = self.repo.lock_session(session_id, max(0.001, deadline - time.monotonic()))
+            except Exception as exc:
+                from crs.storage import SessionLockTimeout
+
+                if isinstance(exc, SessionLockTimeout):
+                    raise SessionBusyError(SessionBusyError.MESSAGE) from exc
+                raise
+            try:
+                yield
+            finally:
+                release()
+        finally:
+            local.release()
 
     # ------------------------------------------------------------------ turns
     def clean(self, text: Any) -> tuple[str, str]:
@@ -274,7 +325,15 @@ class ChatService(SessionControls):
                 "directors": list(movie.directors), "cast": list(movie.cast[:5]), "plot": movie.plot}
 
     def close(self) -> None:
-        self.repo.close()
+        """Release the database connections and, if the service opened it, the
+        checkpointer's (SQLite connection or PostgreSQL pool). Safe to call twice."""
+        try:
+            self.repo.close()
+        finally:
+            if self.close_checkpointer:
+                from crs.dialogue.checkpoints import close_saver
+
+                close_saver(getattr(self.graph, "checkpointer", None))
 
 
 def build_service(settings) -> ChatService:

@@ -24,11 +24,20 @@ class Components:
 
 
 def open_checkpointer(path: Path):
-    """LangGraph's SQLite checkpointer on ``path`` (created if missing)."""
+    """LangGraph's SQLite checkpointer on ``path`` (created if missing).
+
+    Its connection waits up to :data:`crs.storage.db.BUSY_TIMEOUT_MS` (15 s) for another
+    writer of the file, the same as the session database, instead of sqlite3's default
+    5 s: the checkpoint file is shared by every app process on the database (and the
+    CLI), all writing to it, and one of them forgetting a session rebuilds it (``VACUUM``,
+    seconds on a big file). A turn should fail on neither file before the other would.
+    """
     from langgraph.checkpoint.sqlite import SqliteSaver
 
+    from crs.storage.db import BUSY_TIMEOUT_MS
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), check_same_thread=False)
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.execute("PRAGMA journal_mode=WAL")
     saver = SqliteSaver(conn)
     saver.setup()
@@ -145,5 +154,6 @@ def build_components(settings: Settings, *, graph_checkpointer=None) -> Componen
 
         recommender.feedback = FeedbackProvider(repo, store.index)
     service = ChatService(graph, repo, store.index, prompts, max_message_chars=settings.max_message_chars,
-                          backend_name=settings.llm_backend, llm=build_session_llm(settings, store, prompts))
+                          backend_name=settings.llm_backend, llm=build_session_llm(settings, store, prompts),
+                          session_wait_s=settings.session_wait_s, close_checkpointer=graph_checkpointer is None)
     return Components(settings, store, recommender, nlu, graph, service, backend)

@@ -65,6 +65,25 @@ def open_postgres_saver(url: str, *, max_connections: int = 2) -> Any:
     return saver
 
 
+def close_saver(saver: Any) -> None:
+    """Close a checkpointer's connection: the SQLite connection of ``SqliteSaver`` or the
+    psycopg pool (or connection) of ``PostgresSaver``; anything else is left alone. Safe
+    to call twice."""
+    conn = getattr(saver, "conn", None)
+    if conn is None:
+        return
+    if isinstance(conn, sqlite3.Connection):
+        lock = getattr(saver, "lock", None)
+        if lock is not None:
+            with lock:
+                conn.close()
+        else:
+            conn.close()
+        return
+    if type(saver).__module__.startswith("langgraph.checkpoint.postgres") and hasattr(conn, "close"):
+        conn.close()  # psycopg_pool.ConnectionPool.close() waits for connections in use, then closes all
+
+
 def prune_checkpoints(saver: Any, thread_id: str, keep: int = 8) -> int:
     """Delete all but the ``keep`` newest checkpoints (and their writes) of one thread.
 

@@ -8,11 +8,13 @@ from crs.storage.repository import (
     UnknownSessionError,
     check_session_id,
 )
+from crs.storage.session_lock import SessionLockTimeout
 
 __all__ = [
     "FeedbackKind",
     "InvalidSessionIdError",
     "Repository",
+    "SessionLockTimeout",
     "StorageError",
     "UnknownSessionError",
     "check_session_id",

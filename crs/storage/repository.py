@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crs.preferences import Polarity, PreferenceItem, Preferences, Slot
 from crs.storage.db import make_engine, writer
 from crs.storage.migrations import migrate
+from crs.storage.session_lock import Release, session_locks_for
 from crs.storage.models import (
     SESSION_CHILD_TABLES,
     SESSION_ID_MAX,
@@ -93,6 +94,7 @@ class Repository:
         self._engine = engine
         self._read = sessionmaker(engine, expire_on_commit=False)
         self._write = sessionmaker(writer(engine), expire_on_commit=False)
+        self._session_locks = session_locks_for(engine)
 
     @classmethod
     def from_url(cls, url: str) -> Repository:
@@ -112,6 +114,23 @@ class Repository:
         self.close()
 
     # -- sessions -----------------------------------------------------------------------
+
+    def lock_session(self, session_id: str, timeout_s: float) -> Release:
+        """Take the session's cross-process lock (see :mod:`crs.storage.session_lock`),
+        waiting at most ``timeout_s``; returns the function that releases it. Hold it
+        around a whole turn (or any read-modify-write of one session's state) so that
+        app workers sharing this database take a session's turns one after the other.
+
+        Raises:
+            SessionLockTimeout: Another holder kept it for longer than ``timeout_s``.
+        """
+        check_session_id(session_id)
+        return self._session_locks.acquire(session_id, timeout_s)
+
+    @property
+    def session_lock_kind(self) -> str:
+        """How sessions are locked across processes: "postgresql-advisory", "file-flock" or "none"."""
+        return self._session_locks.kind
 
     def session_exists(self, session_id: str) -> bool:
         check_session_id(session_id)
