@@ -17,7 +17,8 @@ from crs.catalog.normalize import norm_title
 from crs.nlu.lexicon import load_lexicon
 from crs.simulation.runner import Episode, SimulationResult, format_table, to_dict
 from crs.simulation.targets import SimTarget
-from crs.simulation.user import genre_phrases, is_target, plan, say_opening, say_reveal
+from crs.simulation.user import (AskedQuestion, QuestionReader, answer, genre_phrases, is_target, knowledge, plan,
+                                 say_opening, say_reveal)
 
 CRS = str(Path(sys.executable).with_name("crs"))
 VALID = Path(__file__).resolve().parents[2] / "shared" / "data" / "redial" / "valid_dialogues.jsonl"
@@ -65,6 +66,166 @@ def test_metrics_of_a_made_up_run():
     assert doc["samples"] == 4 and len(doc["episodes"]) == 4 and "success within 3 turns" in format_table(doc)
 
 
+# ---------------------------------------------------------------------- answering questions
+GRITTY_HEAT = Movie("1", "Heat", 1995, ("crime", "drama", "action"), ("Michael Mann",), ("Al Pacino", "Robert De Niro"),
+                    plot="A police detective hunts a crew of thieves through the streets.",
+                    keywords=("bank robbery", "heat", "los angeles"), popularity=40)
+
+
+def _question(attribute: str, values: list[str]):
+    from crs.dialogue.policy import Option, Question, option_label
+
+    return Question(attribute, tuple(Option(v, option_label(attribute, v), 0.3) for v in values), 1.0)
+
+
+@pytest.mark.parametrize("attribute, values", [
+    ("genre", ["comedy", "drama", "thriller"]), ("era", ["recent", "2000s", "80s-90s"]), ("director", ["Christopher Nolan", "Ridley Scott"]),
+    ("actor", ["Tom Hanks", "Al Pacino", "Meg Ryan"]), ("mood", ["dark", "twist", "light"]), ("keyword", ["revenge", "bank robbery"]),
+])
+@pytest.mark.parametrize("follow_up", [False, True])
+def test_the_user_reads_every_question_the_bot_can_ask(attribute, values, follow_up):
+    """The bot's own question text (real templates, real asking code) is read back."""
+    from types import SimpleNamespace
+
+    from crs.dialogue.asking import question_text
+    from crs.prompts import PromptLibrary
+    from crs.settings import REPO_ROOT
+
+    deps = SimpleNamespace(prompts=PromptLibrary(REPO_ROOT / "prompts"))
+    question = _question(attribute, values)
+    reader = QuestionReader.from_prompts(REPO_ROOT / "prompts")
+    for seed in ("s|1", "s|2", "t|3", "u|4"):  # the template variants
+        text = question_text(deps, question, seed, follow_up=follow_up)
+        reply = f"Here are some picks:\n1. Ronin (1998)\n{text}" if follow_up else text
+        asked = reader.read(reply)
+        assert asked is not None and asked.attribute == attribute, reply
+        assert all(o.label in asked.options for o in question.options)
+    assert reader.read("Here are some picks:\n1. Ronin (1998): a heist. Want more?") is None
+
+
+@pytest.mark.parametrize("attribute, values, order, said, picked", [
+    ("mood", ["dark", "gritty", "epic"], REVEAL_ORDER_DEFAULT := ("director", "actor", "genre", "actor", "keyword", "keyword"),
+     "None of those. Gritty, please.", 1),
+    ("actor", ["Tom Hanks", "Al Pacino"], REVEAL_ORDER_DEFAULT, "None of those. Al Pacino, please.", 1),
+    ("keyword", ["revenge", "bank robbery", "heist"], REVEAL_ORDER_DEFAULT, "None of those. Bank robbery, please.", 1),
+    ("genre", ["comedy", "romance", "drama"], REVEAL_ORDER_DEFAULT, "None of those. Drama, please.", 2),
+    ("era", ["recent", "2000s", "80s-90s"], REVEAL_ORDER_DEFAULT, "None of those. The 80s or 90s, please.", 2),
+    # not among the options: the user names its own value (not something the bot offered)
+    ("director", ["Christopher Nolan", "Ridley Scott"], REVEAL_ORDER_DEFAULT, "None of those. Something directed by Michael Mann.", None),
+    ("keyword", ["revenge", "space"], REVEAL_ORDER_DEFAULT, "None of those. Something about bank robbery.", None),
+])
+def test_answers_come_from_the_target_metadata_and_the_bot_understands_them(attribute, values, order, said, picked):
+    from crs.dialogue.policy import match_option
+
+    lexicon = load_lexicon()
+    known = knowledge(GRITTY_HEAT, genre_phrases(lexicon), COUNTS, lexicon.mood_words, order)
+    question = _question(attribute, values)
+    asked = AskedQuestion(attribute, ", ".join(o.label for o in question.options))
+    text, fact = answer(asked, known, rejecting=True)
+    assert text == said and "heat" not in norm_title(text)
+    if picked is not None:
+        assert match_option(question.to_state(), text) == picked, "the bot's own answer matcher picks the option"
+    assert answer(asked, known, rejecting=False)[0] == said.removeprefix("None of those. ")
+
+
+def test_a_user_without_people_does_not_answer_about_people():
+    lexicon = load_lexicon()
+    known = knowledge(GRITTY_HEAT, genre_phrases(lexicon), COUNTS, lexicon.mood_words, ("genre", "keyword", "keyword"))
+    assert answer(AskedQuestion("director", "Michael Mann or Ridley Scott"), known, True) is None
+    assert answer(AskedQuestion("actor", "Al Pacino or Tom Hanks"), known, True) is None
+    assert answer(AskedQuestion("mood", "dark, gritty or epic"), known, True)[0] == "None of those. Gritty, please."
+    bare = Movie("3", "Quiet Film", None, ("drama",), (), (), plot="Two people talk.")
+    known = knowledge(bare, genre_phrases(lexicon), COUNTS, lexicon.mood_words)
+    assert answer(AskedQuestion("mood", "dark, gritty or epic"), known, True) is None  # nothing to say about it
+    assert answer(AskedQuestion("era", "the 2000s or the 80s or 90s"), known, True) is None
+
+
+def test_the_llm_voice_keeps_only_faithful_wordings():
+    from crs.llm import FallbackBackend, LLMError
+    from crs.settings import REPO_ROOT
+    from crs.simulation.voice import LLMVoice
+    from scripted_llm import ScriptedBackend
+
+    draft, facts = "None of those. Something directed by Michael Mann.", ["Michael Mann"]
+    answers = ["Nah, none of those. Got anything by Michael Mann?",   # kept
+               "Something by Mann?",                                    # a fact lost
+               "None of those, I want Heat by Michael Mann.",           # the title said
+               "Great! Michael Mann please.",                           # the rejection lost
+               LLMError("server down"), None]
+    voice = LLMVoice.from_prompts(ScriptedBackend(answers), REPO_ROOT / "prompts")
+    said = [voice.say(draft, facts, "Heat", bot="1. Ronin (1998)") for _ in answers]
+    assert said == ["Nah, none of those. Got anything by Michael Mann?"] + [draft] * 5
+    assert dict(voice.outcomes) == {"worded": 1, "fact lost": 1, "title said": 1, "rejection lost": 1, "failed": 1,
+                                    "template": 1}
+    failing = LLMVoice.from_prompts(FallbackBackend(ScriptedBackend([LLMError("down")])), REPO_ROOT / "prompts")
+    assert failing.say(draft, facts, "Heat") == draft and failing.outcomes == {"failed": 1}
+
+
+class _Recording:
+    """The real service, with each turn's output kept for the test to look at."""
+
+    def __init__(self, service):
+        self.service, self.turns = service, []
+
+    def handle_turn(self, session, text):
+        out = self.service.handle_turn(session, text)
+        self.turns.append(out)
+        return out
+
+
+def test_answering_users_against_the_real_dialogue(small_store, tmp_path):
+    """A user with nothing left to reveal rejects the list; the bot asks a question; the
+    user answers it from the target's metadata and the bot takes the answer in."""
+    from crs.settings import REPO_ROOT
+    from crs.simulation.runner import run_episode
+    from crs.simulation.voice import LLMVoice
+    from crs.wiring import build_components
+    from scripted_llm import ScriptedBackend
+
+    settings = small_store.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'sim.db'}",
+                                              "checkpoint_path": tmp_path / "sim.ckpt.sqlite"})
+    components = build_components(settings)
+    lexicon = load_lexicon()
+    phrases, index = genre_phrases(lexicon), components.store.index
+    counts = Counter(g for m in index.movies for g in m.genres)
+    reader = QuestionReader.from_prompts(REPO_ROOT / "prompts")
+    service = _Recording(components.service)
+    answered = 0
+    try:
+        # the least popular movies: the first list (popular ones of the genre and decade) seldom holds them
+        movies = sorted((m for m in index.movies if m.year and any(g in phrases for g in m.genres) and m.plot),
+                        key=lambda m: (m.popularity, m.id))[:12]
+        for n, movie in enumerate(movies):
+            service.turns = []
+            episode = run_episode(service, f"ask-{n}", SimTarget(str(n), movie, movie.display), 4, phrases, counts,
+                                  order=(), questions=reader, mood_words=lexicon.mood_words)
+            for k, step in enumerate(episode.transcript[:-1]):
+                if step.get("answered"):
+                    answered += 1
+                    reply = episode.transcript[k + 1]["user"]
+                    assert reply != "None of those. Any other ideas?" and reply.startswith("None of those.")
+                    if step["asked"] == "keyword" and not reply.endswith(", please."):
+                        continue  # an unoffered plot word ("Something about X."): the NLU reads none yet
+                    prefs = service.turns[k + 1]["preferences"]
+                    said = reply.removeprefix("None of those. ").removesuffix(", please.").lower()
+                    understood = [*prefs["moods"], *prefs["keywords"], *prefs["liked_genres"],
+                                  *(p.lower() for p in prefs["liked_people"])]
+                    assert any(v.lower() in said or said.endswith(v.lower()) for v in understood), (reply, prefs)
+            assert all(norm_title(movie.title) not in norm_title(t["user"]) for t in episode.transcript)
+        assert answered >= 1, "no question was asked and answered in 12 episodes"
+        # the same user worded by a (fake) LLM: its wording is said when it keeps the facts
+        movie = movies[0]
+        fake = ScriptedBackend([f"hey, i want a {movie.genres[0]} film"] + [None] * 8)
+        voice = LLMVoice.from_prompts(fake, REPO_ROOT / "prompts")
+        episode = run_episode(service, "voice-0", SimTarget("v", movie, movie.display), 2, phrases, counts,
+                              order=(), voice=voice)
+        first = episode.transcript[0]
+        assert first["template"].startswith("Hi! I'm looking for") and voice.outcomes["worded"] + voice.outcomes["fact lost"] == 1
+        assert first["user"] == (first["template"] if voice.outcomes["fact lost"] else f"hey, i want a {movie.genres[0]} film")
+    finally:
+        components.service.close()
+
+
 @pytest.mark.slow
 def test_crs_simulate_end_to_end_is_deterministic(small_store, tmp_path):
     def run(out: Path) -> dict:
@@ -93,6 +254,7 @@ def test_crs_simulate_end_to_end_is_deterministic(small_store, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--reveal", "title"], "--reveal"),
+    (["--simulator", "gpt"], "--simulator"),
     (["--file", "{missing}"], "no such file"),
     (["--file", "{bad}"], "bad.jsonl:1"),
     (["--store-dir", "{nostore}"], "corpus"),

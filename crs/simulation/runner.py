@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crs.simulation.targets import SimTarget
-from crs.simulation.user import REVEAL_ORDER, is_target, plan, say_opening, say_reveal
+from crs.simulation.user import (REVEAL_ORDER, QuestionReader, answer, is_target, knowledge, plan, say_opening,
+                                 say_reveal)
 
 
 @dataclass
@@ -63,37 +64,71 @@ class SimulationResult:
             out[f"recall@{k}"] = hits / n if n else 0.0
         phases = Counter(t["phase"] for e in self.episodes for t in e.transcript)
         out["phases"] = dict(sorted(phases.items()))
+        asked = [t for e in self.episodes for t in e.transcript if "asked" in t]
+        if asked:  # only a user that reads questions records them
+            out["questions"] = {"asked": len(asked), "answered": sum(1 for t in asked if t["answered"]),
+                                "by_attribute": dict(sorted(Counter(t["asked"] for t in asked).items()))}
         return out
 
 
 def run_episode(service, session: str, target: SimTarget, turns: int, phrases: dict[str, str],
-                genre_counts: Counter[str], order: tuple[str, ...] = REVEAL_ORDER) -> Episode:
-    """Talk to ``service`` as a user who wants ``target`` for at most ``turns`` messages."""
+                genre_counts: Counter[str], order: tuple[str, ...] = REVEAL_ORDER,
+                questions: QuestionReader | None = None, mood_words: dict[str, tuple[str, ...]] | None = None,
+                voice: Any = None) -> Episode:
+    """Talk to ``service`` as a user who wants ``target`` for at most ``turns`` messages.
+
+    With ``questions`` the user answers the bot's attribute questions from the target's
+    metadata (:func:`crs.simulation.user.answer`) instead of saying its next fact; the
+    transcript then records each question (``asked``) and whether it was answered. With
+    ``voice`` (:class:`crs.simulation.voice.LLMVoice`) each message is worded by a
+    language model, the template message standing whenever that fails.
+    """
     opening, reveals = plan(target.movie, phrases, genre_counts, order)
+    known = knowledge(target.movie, phrases, genre_counts, mood_words or {}, order) if questions is not None else {}
     episode = Episode(target)
-    message = say_opening(opening)
+    message, facts = say_opening(opening), [a.value for a in opening]
+    bot = ""
     for turn in range(1, turns + 1):
-        out = service.handle_turn(session, message)
+        said = message
+        if voice is not None:
+            said = voice.say(message, facts, target.movie.title, bot)
+        out = service.handle_turn(session, said)
+        bot = out.get("reply", "")
         recs = out.get("recommendations") or []
-        episode.transcript.append({"user": message, "phase": out.get("phase", ""), "shown": [r["id"] for r in recs]})
+        step: dict[str, Any] = {"user": said, "phase": out.get("phase", ""), "shown": [r["id"] for r in recs]}
+        if voice is not None:
+            step["template"] = message
+        episode.transcript.append(step)
         if recs:
             episode.final_list = [r["id"] for r in recs]
             hit = next((rank for rank, rec in enumerate(recs) if is_target(rec, target.movie)), None)
             if hit is not None:
                 episode.success_turn, episode.success_rank = turn, hit
                 break
-        message = say_reveal(reveals.pop(0) if reveals else None, rejecting=bool(recs))
+        asked = questions.read(bot) if questions is not None else None
+        reply = answer(asked, known, rejecting=bool(recs)) if asked is not None else None
+        if asked is not None:
+            step["asked"], step["answered"] = asked.attribute, reply is not None
+        if reply is not None:
+            message, fact = reply
+            if fact in reveals:  # said now: not again later
+                reveals.remove(fact)
+            facts = [fact.value]
+        else:
+            fact = reveals.pop(0) if reveals else None
+            message, facts = say_reveal(fact, rejecting=bool(recs)), [fact.value] if fact else []
     return episode
 
 
 def run_simulation(service, targets: Sequence[SimTarget], turns: int, phrases: dict[str, str],
                    genre_counts: Counter[str], progress: bool = True, ks: tuple[int, ...] = (1, 3, 5),
-                   order: tuple[str, ...] = REVEAL_ORDER) -> SimulationResult:
+                   order: tuple[str, ...] = REVEAL_ORDER, questions: QuestionReader | None = None,
+                   mood_words: dict[str, tuple[str, ...]] | None = None, voice: Any = None) -> SimulationResult:
     """One episode per target, in order (deterministic with the template backend)."""
     from tqdm import tqdm
 
     start = time.perf_counter()
-    episodes = [run_episode(service, f"sim-{n}", target, turns, phrases, genre_counts, order)
+    episodes = [run_episode(service, f"sim-{n}", target, turns, phrases, genre_counts, order, questions, mood_words, voice)
                 for n, target in enumerate(tqdm(targets, desc="simulate", unit="user", disable=not progress))]
     return SimulationResult(episodes, turns, ks, time.perf_counter() - start)
 
@@ -112,6 +147,7 @@ def to_dict(result: SimulationResult, dataset: str, file: str, command: str = ""
         "success_by_turn": [round(x, 4) for x in metrics["success_by_turn"]],
         **{f"recall@{k}": round(metrics[f"recall@{k}"], 4) for k in result.ks},
         "phases": metrics["phases"],
+        **({"questions": metrics["questions"]} if "questions" in metrics else {}),
         "seconds": round(result.seconds, 2),
     }
     if command:

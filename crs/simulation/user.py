@@ -9,8 +9,11 @@ actor, keywords).
 
 from __future__ import annotations
 
+import re
+import tomllib
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from crs.catalog.models import Movie
@@ -93,3 +96,125 @@ def is_target(rec: dict[str, Any], movie: Movie) -> bool:
     """The shown movie is the target: the same id, or a duplicate record (same title and year)."""
     return rec.get("id") == movie.id or (norm_title(rec.get("title", "")) == norm_title(movie.title)
                                          and rec.get("year") == movie.year)
+
+
+# ---------------------------------------------------------------------- answering questions
+#: The attributes the bot may ask about (``crs.dialogue.policy.ATTRIBUTES``); each has reply
+#: templates ``ask_<attribute>`` in prompts/replies.toml.
+ASKABLE = ("genre", "era", "director", "actor", "mood", "keyword")
+
+
+@dataclass(frozen=True)
+class AskedQuestion:
+    """An attribute question read from a reply: the attribute and its options as said
+    ("comedy, drama or thriller")."""
+
+    attribute: str
+    options: str
+
+
+class QuestionReader:
+    """Finds the bot's attribute question in a reply, as a user would: by the wording of the
+    question templates (``ask_<attribute>`` in prompts/replies.toml), also inside a
+    follow-up ("If none of these is it: ..."). A reply a language model reworded may not
+    match; the user then goes on with its script."""
+
+    def __init__(self, replies: dict[str, Any]) -> None:
+        self.patterns: list[tuple[str, re.Pattern[str]]] = []
+        for attribute in ASKABLE:
+            variants = replies.get(f"ask_{attribute}") or []
+            for variant in [variants] if isinstance(variants, str) else variants:
+                parts = re.split(r"(\{\w+\})", variant)
+                regex = "".join("(?P<options>.+?)" if p == "{options}" else ".+?" if re.fullmatch(r"\{\w+\}", p)
+                                else re.escape(p) for p in parts)
+                if "(?P<options>" in regex:
+                    self.patterns.append((attribute, re.compile(regex + "$")))
+
+    @classmethod
+    def from_prompts(cls, prompts_dir: Path) -> QuestionReader:
+        return cls(tomllib.loads((prompts_dir / "replies.toml").read_text(encoding="utf-8")))
+
+    def read(self, reply: str) -> AskedQuestion | None:
+        """The question of the reply's last line that asks one, or None."""
+        for line in reversed(reply.splitlines()):
+            for attribute, pattern in self.patterns:
+                match = pattern.search(line.strip())
+                if match:
+                    return AskedQuestion(attribute, match.group("options"))
+        return None
+
+
+@dataclass(frozen=True)
+class Known:
+    """One value of the target the user can give when asked: the words it recognises in
+    a question's options, and what it says (the NLU's phrase for a genre, the name...)."""
+
+    kind: str
+    say: str
+    matches: tuple[str, ...]
+
+
+def _era(year: int | None) -> tuple[str, str] | None:
+    """(key, label) of the era bucket of the bot's questions (crs.dialogue.policy.ERAS)."""
+    from crs.dialogue.policy import ERAS, era_of
+
+    key = era_of(year)
+    return next(((k, label) for k, label, _, _ in ERAS if k == key), None)
+
+
+def knowledge(movie: Movie, phrases: dict[str, str], genre_counts: Counter[str], mood_words: dict[str, tuple[str, ...]],
+              order: tuple[str, ...] = REVEAL_ORDER) -> dict[str, list[Known]]:
+    """What the user can answer, per attribute, from the target's metadata (never its
+    title): genres the NLU can name (rarest first), the era of its year, moods whose words
+    occur in its plot or keywords (as the bot finds candidates' moods), its keywords, and
+    its director and two lead actors only when ``order`` reveals that kind of person (the
+    no-people user knows no names)."""
+    from crs.dialogue.policy import MOOD_LABELS
+
+    title = norm_title(movie.title)
+
+    def untold(value: str) -> bool:
+        return bool(value.strip()) and title not in norm_title(value) and norm_title(value) not in title
+
+    genres = sorted((g for g in movie.genres if g in phrases), key=lambda g: (genre_counts[g], g))
+    out: dict[str, list[Known]] = {a: [] for a in ASKABLE}
+    out["genre"] = [Known("genre", phrases[g], (g, phrases[g])) for g in genres]
+    era = _era(movie.year)
+    if era is not None:
+        out["era"] = [Known("era", era[1], (era[1],))]
+    text = f"{movie.plot} {' '.join(movie.keywords)}".lower()
+    for tag, label in MOOD_LABELS.items():
+        words = mood_words.get(tag) or ()
+        if words and re.search(r"\b(" + "|".join(map(re.escape, words)) + r")\b", text):
+            out["mood"].append(Known("mood", label, (label,)))
+    out["keyword"] = [Known("keyword", k, (k.lower(),)) for k in movie.keywords if untold(k)]
+    if "director" in order:
+        out["director"] = [Known("director", p, (p,)) for p in movie.directors[:1] if " " in p.strip() and untold(p)]
+    if "actor" in order:
+        out["actor"] = [Known("actor", p, (p,)) for p in movie.cast[:2] if " " in p.strip() and untold(p)]
+    return out
+
+
+_SAY_OWN = {**_SAY, "mood": "Something {}.", "era": "From {}."}
+
+
+def answer(question: AskedQuestion, known: dict[str, list[Known]], rejecting: bool) -> tuple[str, Attribute] | None:
+    """The user's answer to ``question``, and the fact it tells; None when it knows nothing
+    about the attribute (it then says its next fact, as without questions).
+
+    One of the target's values among the options is picked ("None of those. Gritty,
+    please."); otherwise the user names its own value ("Something directed by Michael
+    Mann."), the first it knows.
+    """
+    values = known.get(question.attribute) or []
+    if not values:
+        return None
+    offered = question.options.lower()
+    pick = next((v for v in values if any(re.search(rf"(?<!\w){re.escape(m.lower())}(?!\w)", offered) for m in v.matches)),
+                None)
+    if pick is not None:
+        text = f"{pick.say[:1].upper()}{pick.say[1:]}, please."
+    else:
+        pick = values[0]
+        text = _SAY_OWN[pick.kind].format(pick.say)
+    return (f"None of those. {text}" if rejecting else text), Attribute(pick.kind, pick.say)
