@@ -19,6 +19,17 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def _parse_ports(ports: str) -> tuple[int, int]:
+    """"7850-7869" -> (7850, 7869); ValueError naming the option otherwise."""
+    try:
+        low, high = (int(x) for x in ports.split("-"))
+    except ValueError:
+        raise ValueError(f"--ports expects LOW-HIGH, got {ports!r}") from None
+    if not 0 < low <= high < 65536:
+        raise ValueError(f"--ports expects LOW-HIGH with 0 < LOW <= HIGH < 65536, got {ports!r}")
+    return low, high
+
+
 def _write(doc: dict, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
@@ -43,7 +54,7 @@ def loadtest(
 
     try:
         levels = tuple(int(x) for x in concurrency.split(",") if x.strip())
-        low, high = (int(x) for x in ports.split("-"))
+        low, high = _parse_ports(ports)
         if not levels or min(levels) < 1:
             raise ValueError("--concurrency needs integers >= 1")
     except ValueError as exc:
@@ -86,9 +97,9 @@ def crashtest(
     from crs.settings import load_settings
 
     try:
-        low, high = (int(x) for x in ports.split("-"))
-    except ValueError:
-        _fail(f"--ports expects LOW-HIGH, got {ports!r}")
+        low, high = _parse_ports(ports)
+    except ValueError as exc:
+        _fail(str(exc))
         return
     settings = load_settings(store_dir=store_dir)
     options = CrashOptions(kills=kills, turns=turns, store_dir=settings.store_dir, sessions=sessions, workdir=workdir,
