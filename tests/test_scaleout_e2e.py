@@ -1,7 +1,8 @@
 """End to end: app workers sharing one PostgreSQL database and one Chroma server.
 
 * Two ``crs chat`` processes on their own ports, configured only through ``CRS_*``
-  variables, continue each other's sessions turn by turn, with several sessions at once.
+  variables, continue each other's sessions turn by turn, with several sessions at once,
+  and take turns of one session sent to both at the same moment one after the other.
 * Two in-process services over the servers give the same turns, word for word, as one
   service over the default laptop setup (SQLite files and the local Chroma folder).
 """
@@ -25,6 +26,7 @@ from app_fixtures import free_port, small_movies  # noqa: F401  (fixtures)
 from crs.dialogue.checkpoints import libpq_conninfo
 from crs.settings import Settings
 from scaleout_fixtures import chroma_url, pg_url, postgres_admin_url, server_store  # noqa: F401  (fixtures)
+from session_race import check, race
 
 pytestmark = [pytest.mark.scaleout, pytest.mark.slow]
 
@@ -133,6 +135,19 @@ def test_two_app_processes_continue_each_others_sessions(two_workers: list[str],
                             "GROUP BY thread_id) AS per_thread").fetchone()[0]
         assert most <= 8  # pruned after each turn, whichever worker ran it
 
+    # One session, two tabs: turns sent to both workers at the same moment run one after
+    # the other (the session's advisory lock), each seeing the one before; none is lost.
+    clients = [Client(url, verbose=False) for url in two_workers]
+    sid = "two-tabs"
+    acked, errors = race([lambda text, c=c: c.predict(text, sid, api_name="/chat") for c in clients], rounds=3)
+    assert errors == []
+    with psycopg.connect(libpq_conninfo(pg_url)) as conn:
+        texts = [r[0] for r in conn.execute(
+            "SELECT user_text FROM turns WHERE session_id = %s ORDER BY turn_index", (sid,))]
+    final = clients[1].predict("what should I watch?", sid, api_name="/chat")
+    assert final["turn"] == 6
+    check(acked, texts, final["preferences"]["liked_genres"], 6)
+
 
 def test_services_over_the_servers_match_the_laptop_setup(server_store: Settings, small_store: Settings,  # noqa: F811
                                                           pg_url: str, tmp_path: Path,  # noqa: F811
@@ -158,5 +173,5 @@ def test_services_over_the_servers_match_the_laptop_setup(server_store: Settings
     finally:
         laptop.close()
         for parts in workers:
-            parts.service.close()
-            parts.graph.checkpointer.conn.close()
+            parts.service.close()  # its checkpoint pool too
+            assert parts.graph.checkpointer.conn.closed
