@@ -211,24 +211,65 @@ class MovieStore:
         Returns:
             (movie, cosine similarity) pairs, highest similarity first.
         """
-        queries = np.atleast_2d(np.asarray(query_vectors, dtype=np.float32))
+        queries = self._unit_queries(query_vectors)
         if n <= 0 or queries.shape[0] == 0 or len(self.index) == 0:
             return []
-        queries = queries / np.clip(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12, None)
         exclude = set(exclude)
-        fetch = min(len(self.index), n + sum(1 for i in exclude if i in self.index))
-        result = self._collection.query(query_embeddings=queries, n_results=fetch, where=where or None,
-                                        include=["embeddings"])
+        result = self._query(queries, n, where, exclude)
         best: dict[str, float] = {}
-        for ids, vectors in zip(result["ids"], result["embeddings"]):
-            if not ids:
+        for ids, vectors in zip(*result):
+            best.update(self._scored(ids, vectors, queries, exclude))
+        return self._ranked(best, n)
+
+    def search_each(self, query_vectors: np.ndarray, n: int,
+                    exclude: Iterable[str] = frozenset()) -> list[list[tuple[Movie, float]]]:
+        """:meth:`search` of each query vector on its own (no merging), in one Chroma call.
+
+        ``search_each(np.stack([a, b]), n)`` equals ``[search(a, n), search(b, n)]``: the
+        same neighbours, the same exactly recomputed scores, the same order.
+        """
+        queries = self._unit_queries(query_vectors)
+        if n <= 0 or queries.shape[0] == 0 or len(self.index) == 0:
+            return [[] for _ in range(queries.shape[0])]
+        exclude = set(exclude)
+        out = []
+        for row, (ids, vectors) in enumerate(zip(*self._query(queries, n, None, exclude))):
+            out.append(self._ranked(self._scored(ids, vectors, queries[row:row + 1], exclude), n))
+        return out
+
+    @staticmethod
+    def _unit_queries(query_vectors: np.ndarray) -> np.ndarray:
+        queries = np.atleast_2d(np.asarray(query_vectors, dtype=np.float32))
+        if queries.shape[0] == 0:
+            return queries
+        return queries / np.clip(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12, None)
+
+    def _query(self, queries: np.ndarray, n: int, where: dict[str, Any] | None,
+               exclude: set[str]) -> tuple[list[list[str]], list[Any]]:
+        """Chroma's neighbour ids per query and, without a vector matrix, their vectors."""
+        fetch = min(len(self.index), n + sum(1 for i in exclude if i in self.index))
+        with_matrix = self._matrix is not None and self._matrix.shape[0] == len(self.index)
+        result = self._collection.query(query_embeddings=queries, n_results=fetch, where=where or None,
+                                        include=[] if with_matrix else ["embeddings"])
+        ids = result["ids"]
+        if with_matrix:  # the same float32 values as Chroma's, read from the memory-mapped cache
+            return ids, [self._matrix[[self.index.row.get(i, 0) for i in row]] for row in ids]
+        return ids, result["embeddings"]
+
+    def _scored(self, ids: list[str], vectors: Any, queries: np.ndarray, exclude: set[str]) -> dict[str, float]:
+        if not ids:
+            return {}
+        scores = (np.asarray(vectors, dtype=np.float32) @ queries.T).max(axis=1)
+        best: dict[str, float] = {}
+        for movie_id, vector, score in zip(ids, vectors, scores):
+            if movie_id in exclude or movie_id not in self.index:
                 continue
-            scores = (np.asarray(vectors, dtype=np.float32) @ queries.T).max(axis=1)
-            for movie_id, vector, score in zip(ids, vectors, scores):
-                if movie_id in exclude or movie_id not in self.index:
-                    continue
+            if self._matrix is None:
                 self._vectors.setdefault(movie_id, np.asarray(vector, dtype=np.float32))
-                best[movie_id] = float(score)
+            best[movie_id] = float(score)
+        return best
+
+    def _ranked(self, best: dict[str, float], n: int) -> list[tuple[Movie, float]]:
         ranked = sorted(best.items(), key=lambda item: (-item[1], self.index.row[item[0]]))
         return [(self.index.by_id[movie_id], score) for movie_id, score in ranked[:n]]
 
@@ -249,8 +290,8 @@ class MovieStore:
         unknown = [i for i in ids if i not in self.index]
         if unknown:
             raise KeyError(f"not in the movie store: {unknown[:5]}{'…' if len(unknown) > 5 else ''}")
-        if self._matrix is not None:
-            return self._matrix[[self.index.row[i] for i in ids]]
+        if self._matrix is not None and self._matrix.shape[0] == len(self.index):
+            return np.asarray(self._matrix[[self.index.row[i] for i in ids]])
         missing = list(dict.fromkeys(i for i in ids if i not in self._vectors))
         for start in range(0, len(missing), files.WRITE_BATCH):
             got = self._collection.get(ids=missing[start:start + files.WRITE_BATCH], include=["embeddings"])
@@ -263,12 +304,31 @@ class MovieStore:
     def matrix(self) -> np.ndarray:
         """All vectors, row i = ``index.movies[i]`` (for whole-catalogue scoring).
 
-        The first call reads every vector from Chroma (~8 s for 88k movies); later calls
-        are free until :meth:`add_movies` grows the catalogue.
+        The first call reads the vector cache (:meth:`warm_vectors`) or every vector from
+        Chroma (~8 s for 88k movies); later calls are free until :meth:`add_movies` grows
+        the catalogue.
         """
         if self._matrix is None or self._matrix.shape[0] != len(self.index):
-            self._matrix = self._read_all_vectors()
+            self.warm_vectors()
         return self._matrix
+
+    def warm_vectors(self) -> None:
+        """Make every vector available without Chroma: memory-map the store's vector cache
+        (``vectors-<key>.npy``, written here on first use: 8 s at 88k movies, once per
+        build), so no turn waits on a first-time read of a candidate's vector. When the
+        store directory is read-only the matrix stays in memory instead."""
+        if self._matrix is not None and self._matrix.shape[0] == len(self.index):
+            return
+        ids = [m.id for m in self.index.movies]
+        key = files.vector_cache_key(self.manifest, ids)
+        shape = (len(ids), self._dim())
+        matrix = files.read_vector_cache(self.store_dir, key, shape)
+        if matrix is None:
+            matrix = self._read_all_vectors()
+            if files.write_vector_cache(self.store_dir, key, matrix):
+                matrix = files.read_vector_cache(self.store_dir, key, shape)
+        self._matrix = matrix
+        self._vectors.clear()
 
     def _dim(self) -> int:
         return int(getattr(self.embedder, "dim", 384))

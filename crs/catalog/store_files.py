@@ -45,6 +45,10 @@ CHROMA_DIR = "chroma"
 HNSW_CONFIG = {"space": "cosine", "ef_search": 256, "ef_construction": 128}
 #: Rows per Chroma write (Chroma's own limit is ~5,000 on SQLite).
 WRITE_BATCH = 2000
+#: The vector cache: every stored vector in movie-table order, ``vectors-<key>.npy`` (see
+#: :func:`vector_cache_key`), memory-mapped by :meth:`MovieStore.warm_vectors` so that stage 1
+#: never waits on a first-time read from Chroma. A derived file: deleting it costs one re-read.
+VECTOR_CACHE_PREFIX = "vectors-"
 
 
 def genre_key(genre: str) -> str:
@@ -246,6 +250,49 @@ def _movie_from_row(row: Any) -> Movie:
     movie = object.__new__(Movie)
     movie.__dict__.update(row)
     return movie
+
+
+def vector_cache_key(manifest: dict[str, Any], ids: Iterable[str]) -> str:
+    """The key of a vector cache: the manifest (any write to the store changes it) and the
+    movie ids in table order, so a cache is only ever read for the build it was made from."""
+    digest = hashlib.sha1(json.dumps(manifest, sort_keys=True).encode("utf-8"))
+    digest.update("\n".join(ids).encode("utf-8"))
+    return digest.hexdigest()[:20]
+
+
+def read_vector_cache(store_dir: Path, key: str, shape: tuple[int, int]) -> np.ndarray | None:
+    """The cached vector matrix of ``key`` memory-mapped read-only, or None when there is
+    no such cache (or it is unreadable or of another shape)."""
+    path = Path(store_dir) / f"{VECTOR_CACHE_PREFIX}{key}.npy"
+    try:
+        matrix = np.load(path, mmap_mode="r")
+    except (OSError, ValueError):
+        return None
+    if matrix.shape != tuple(shape) or matrix.dtype != np.float32:
+        return None
+    return matrix
+
+
+def write_vector_cache(store_dir: Path, key: str, matrix: np.ndarray) -> bool:
+    """Write the vector cache of ``key`` atomically and remove caches of other keys.
+
+    Returns:
+        False when the store directory is not writable (the caller keeps its matrix in memory).
+    """
+    store_dir = Path(store_dir)
+    path = store_dir / f"{VECTOR_CACHE_PREFIX}{key}.npy"
+    tmp = store_dir / f".{path.name}.{os.getpid()}.tmp"
+    try:
+        with tmp.open("wb") as handle:
+            np.save(handle, np.ascontiguousarray(matrix, dtype=np.float32))
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        return False
+    for old in store_dir.glob(f"{VECTOR_CACHE_PREFIX}*.npy"):
+        if old.name != path.name:
+            old.unlink(missing_ok=True)
+    return True
 
 
 def write_manifest(store_dir: Path, manifest: dict[str, Any]) -> None:

@@ -79,11 +79,16 @@ class HybridRetriever:
         self._popular: list[str] | None = None
         self._max_pop = 1.0
         self._index_lock = threading.Lock()
+        self._mood_text: dict[str, str] = {}  # movie id -> lower-cased plot + keywords
 
     # ------------------------------------------------------------------ indexes
     def warm(self) -> None:
         """Build the per-genre, per-person and title-facts indexes now (at app start), not
-        on the first user's turn (5 s at 87k movies, 23 s at 300k)."""
+        on the first user's turn (5 s at 87k movies, 23 s at 300k), and make every stored
+        vector readable without Chroma (:meth:`MovieStore.warm_vectors`)."""
+        warm_vectors = getattr(self.store, "warm_vectors", None)
+        if warm_vectors is not None:
+            warm_vectors()
         self._ensure_indexes()
 
     def _ensure_indexes(self) -> None:
@@ -140,23 +145,29 @@ class HybridRetriever:
         sims = self._similarities(allowed, recency, list(prefs.disliked_movies), query.text, semantic)
         context = _QueryContext(liked_genres=set(liked_genres), moods=prefs.moods, disliked_moods=prefs.disliked_moods,
                                 taste_genres=taste, ask_genres=asks[0], ask_people=asks[1])
-        out = self._score_all(allowed, sims, [collab.get(m.id, 0.0) / max_collab for m in allowed], context)
-        if signal:
-            self._apply_feedback(out, signal, set(prefs.liked_genres) | asks[0])
-        out.sort(key=lambda c: (-c.evidence["meets"], -c.score, c.movie.id))
-        return out[:n]
+        scored = self._score_all(allowed, sims, [collab.get(m.id, 0.0) / max_collab for m in allowed], context)
+        feedback = self._feedback(allowed, signal, set(prefs.liked_genres) | asks[0]) if signal else None
+        if feedback is not None:
+            scored.score = scored.score + feedback
+        # Full evidence only for the n candidates returned (the order is that of sorting them all).
+        score, meets = scored.score.tolist(), scored.meets
+        order = sorted(range(len(allowed)), key=lambda row: (-meets[row], -score[row], allowed[row].id))[:n]
+        return [scored.candidate(row, None if feedback is None else float(feedback[row])) for row in order]
 
     def _semantic(self, query: RecQuery, liked: list[str], rewarded: list[str] = ()) -> dict[str, dict[str, float]]:
         """Chroma neighbours of each liked movie (recent first), of movies the session's
         feedback rewarded, and of the user's words."""
         found: dict[str, dict[str, float]] = defaultdict(dict)
-        for movie_id in liked[-5:]:
-            vec = self.store.vectors([movie_id])
-            for movie, sim in self.store.search(vec, n=60, exclude=set(liked)):
-                found[movie.id][f"like:{movie_id}"] = sim
-        for movie_id in [m for m in rewarded if m not in liked and m in self.store.index]:
-            for movie, _ in self.store.search(self.store.vectors([movie_id]), n=30, exclude=set(liked)):
-                found.setdefault(movie.id, {})
+        recent = liked[-5:]
+        if recent:  # one Chroma call for all of them
+            for movie_id, hits in zip(recent, self.store.search_each(self.store.vectors(recent), n=60, exclude=set(liked))):
+                for movie, sim in hits:
+                    found[movie.id][f"like:{movie_id}"] = sim
+        others = [m for m in rewarded if m not in liked and m in self.store.index]
+        if others:
+            for hits in self.store.search_each(self.store.vectors(others), n=30, exclude=set(liked)):
+                for movie, _ in hits:
+                    found.setdefault(movie.id, {})
         if query.text.strip():
             for movie, sim in self.store.search_text(query.text, n=self.pool_size // 2):
                 found[movie.id]["text"] = sim
@@ -186,29 +197,36 @@ class HybridRetriever:
             out.text = np.array([found.get(m.id, {}).get("text", 0.0) for m in movies], np.float64)
         return out
 
-    def _apply_feedback(self, candidates: list[Candidate], signal, exempt_genres: set[str]) -> None:
-        """Add this session's implicit feedback to each score (see crs.recommender.feedback)."""
+    def _feedback(self, movies: list[Movie], signal, exempt_genres: set[str]) -> np.ndarray | None:
+        """This session's implicit feedback per candidate, added to its score (see
+        crs.recommender.feedback); None without candidates."""
         from crs.recommender.feedback import collab_scores, similarity_scores
 
-        if not candidates:
-            return
+        if not movies:
+            return None
         w = self.weights
         # Only likes and explicit per-movie dislikes spread to neighbours; a blanket or
         # glancing rejection stays on the shown movies (which are excluded anyway).
         spreading = signal.spreading(signal.rewards)
         rewarded = [m for m in spreading if m in self.store.index]
-        ids = [c.movie.id for c in candidates]
+        ids = [m.id for m in movies]
         if rewarded:
             values = np.array([spreading[m] for m in rewarded], np.float32)
             item = similarity_scores(self.store.vectors(ids), self.store.vectors(rewarded), values)
         else:
             item = np.zeros(len(ids), np.float32)
         neighbours = collab_scores(self.collab, spreading, ids)
-        for c, sim, nb in zip(candidates, item, neighbours):
-            attr = signal.attribute_score(c.movie, exempt_genres)
-            delta = w.feedback_item * float(sim) + w.feedback_collab * float(nb) + w.feedback_attr * attr
-            c.score += delta
-            c.evidence["feedback"] = delta
+        attr = np.zeros(len(ids))
+        if signal.genres or signal.directors:  # else every attribute score is 0.0
+            seen: dict[tuple, float] = {}  # the score depends on the genres and first two directors only
+            for row, m in enumerate(movies):
+                key = (tuple(m.genres), tuple(m.directors[:2]))
+                if key not in seen:
+                    seen[key] = signal.attribute_score(m, exempt_genres)
+                attr[row] = seen[key]
+        # The same float64 sum per candidate as w_i * sim + w_c * nb + w_a * attr in Python.
+        return (w.feedback_item * item.astype(np.float64) + w.feedback_collab * neighbours.astype(np.float64)
+                + w.feedback_attr * attr)
 
     def _collab(self, query: RecQuery, recency: dict[str, float]) -> dict[str, float]:
         prefs = query.preferences
@@ -222,20 +240,19 @@ class HybridRetriever:
         return {k: float(v) for k, v in scores.items() if v > 0}
 
     def _score_all(self, movies: list[Movie], sims: "_Similarities", collab: list[float],
-                   q: "_QueryContext") -> list[Candidate]:
+                   q: "_QueryContext") -> "_Scored":
         """One weighted sum of the signals per candidate, computed for all of them at once
-        (the query-level values come precomputed in ``q``)."""
-        if not movies:
-            return []
+        (the query-level values come precomputed in ``q``); the evidence of a candidate is
+        built only when it is returned (:meth:`_Scored.candidate`)."""
         w = self.weights
         n = len(movies)
-        genre_hits = [[g for g in m.genres if g in q.liked_genres] for m in movies]
-        genre = np.array([len(h) / len(q.liked_genres) for h in genre_hits] if q.liked_genres else np.zeros(n))
+        genre_hits = [[g for g in m.genres if g in q.liked_genres] for m in movies] if q.liked_genres else None
+        genre = np.array([len(h) / len(q.liked_genres) for h in genre_hits]) if genre_hits else np.zeros(n)
         people = [person_match(m, q.ask_people) for m in movies] if q.ask_people else [None] * n
         log_max = math.log1p(self._max_pop)
-        popularity = np.array([math.log1p(m.popularity) / log_max for m in movies])
+        popularity = np.array([math.log1p(m.popularity) / log_max for m in movies]) if n else np.zeros(0)
         mood = (np.array([self._mood(m, q.moods, q.disliked_moods) for m in movies])
-                if q.moods or q.disliked_moods else np.zeros(n))
+                if (q.moods or q.disliked_moods) and n else np.zeros(n))
         taste = np.zeros(n)
         if q.taste_genres:
             for row, m in enumerate(movies):
@@ -244,29 +261,25 @@ class HybridRetriever:
         collab_a = np.array(collab, np.float64)
         person_a = np.array([1.0 if p else 0.0 for p in people])
         disliked = np.maximum(0.0, sims.disliked - 0.5)
-        bias = np.array([self.item_bias.get(m.id, 0.0) for m in movies]) if self.item_bias else np.zeros(n)
+        bias = np.array([self.item_bias.get(m.id, 0.0) for m in movies]) if self.item_bias and n else np.zeros(n)
         # The same sum, in the same order, as one float64 expression per candidate would give.
         score = (w.collab * collab_a + w.semantic * sims.semantic + w.text * sims.text + w.genre * genre
                  + w.taste * taste + w.person * person_a + w.popularity * popularity + w.mood * mood
                  - w.disliked * disliked + w.feedback_bias * bias)
-        out = []
-        for row, m in enumerate(movies):
-            person = people[row]
+        meets = []
+        for m, person in zip(movies, people):
             meets_person = not q.ask_people or person is not None
             meets_genre = not q.ask_genres or not q.ask_genres.isdisjoint(m.genres)
-            evidence = {
-                "collab": collab[row], "semantic": float(sims.semantic[row]), "similar_to": sims.similar_to[row],
-                "text": float(sims.text[row]), "taste": float(taste[row]), "genres": genre_hits[row], "person": person,
-                "popularity": float(popularity[row]), "mood": float(mood[row]),
-                "meets": int(meets_person) + int(meets_genre), "meets_all": meets_person and meets_genre,
-            }
-            out.append(Candidate(movie=m, score=float(score[row]), evidence=evidence))
-        return out
+            meets.append(int(meets_person) + int(meets_genre))
+        return _Scored(movies=movies, score=score, meets=meets, collab=collab, sims=sims, genre_hits=genre_hits,
+                       people=people, taste=taste, popularity=popularity, mood=mood)
 
     def _mood(self, movie: Movie, wanted: list[str], unwanted: list[str]) -> float:
         if not wanted and not unwanted:
             return 0.0
-        text = f"{movie.plot} {' '.join(movie.keywords)}".lower()
+        text = self._mood_text.get(movie.id)
+        if text is None:  # lower-cased once per movie, not once per turn
+            text = self._mood_text[movie.id] = f"{movie.plot} {' '.join(movie.keywords)}".lower()
         value = 0.0
         for mood in wanted:
             value += 0.5 * sum(w in text for w in self.lexicon.mood_words.get(mood, ()))
@@ -275,6 +288,37 @@ class HybridRetriever:
             value -= 1.5 * sum(w in text for w in self.lexicon.mood_words.get(mood, ()))
             value -= 4.0 * sum(g in movie.genres for g in self.lexicon.mood_genres.get(mood, ()))
         return value
+
+
+@dataclass
+class _Scored:
+    """The scores of one ``retrieve``'s candidates and what their evidence is built from."""
+
+    movies: list[Movie]
+    score: np.ndarray
+    meets: list[int]  # how many of the current asks (genre, person) each candidate meets
+    collab: list[float]
+    sims: "_Similarities"
+    genre_hits: list[list[str]] | None
+    people: list[tuple[str, str] | None]
+    taste: np.ndarray
+    popularity: np.ndarray
+    mood: np.ndarray
+
+    def candidate(self, row: int, feedback: float | None) -> Candidate:
+        """Candidate ``row`` with its evidence (``feedback``: this session's implicit feedback)."""
+        m, person, sims = self.movies[row], self.people[row], self.sims
+        meets_all = self.meets[row] == 2
+        evidence = {
+            "collab": self.collab[row], "semantic": float(sims.semantic[row]), "similar_to": sims.similar_to[row],
+            "text": float(sims.text[row]), "taste": float(self.taste[row]),
+            "genres": self.genre_hits[row] if self.genre_hits is not None else [], "person": person,
+            "popularity": float(self.popularity[row]), "mood": float(self.mood[row]),
+            "meets": self.meets[row], "meets_all": meets_all,
+        }
+        if feedback is not None:
+            evidence["feedback"] = feedback
+        return Candidate(movie=m, score=float(self.score[row]), evidence=evidence)
 
 
 @dataclass
