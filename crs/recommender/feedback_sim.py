@@ -37,6 +37,9 @@ from typing import Any
 
 import typer
 
+#: Card clicks tried after "why?", in order: (kind, chance, dwell range in seconds). A card
+#: sharing no genre with the target is turned down; a popular one is marked seen.
+CARD_CLICKS = (("reject", 0.6, (1.0, 4.5)), ("seen", 0.08, (2.0, 8.0)))
 #: What the user types now and then after a list with nothing close to the target.
 GRUMBLES = ("Meh, those look boring.", "Hmm, not really my thing.", "Those sound dull to me.")
 #: ... and after a list with something close to the target.
@@ -126,20 +129,18 @@ def run_user(service, session: str, target, turns: int, phrases: dict[str, str],
                 clicked = True
                 if len(episode.messages) >= turns:
                     break
-            far = [r for r in recs if not set(r.get("genres") or []) & set(target.movie.genres)]
-            seen = [r for r in recs if popular(r["id"])]
-            if far and rng.random() < 0.6:
-                clock.advance(rng.uniform(1, 4.5))
-                out = service.click(session, far[0]["id"], "reject")
-                episode.clicks["reject"] += 1
-                episode.messages.append("reject")
-                recs = out.get("recommendations") or recs
-                continue
-            if seen and rng.random() < 0.08:
-                clock.advance(rng.uniform(2, 8))
-                out = service.click(session, seen[0]["id"], "seen")
-                episode.clicks["seen"] += 1
-                episode.messages.append("seen")
+            cards = {"reject": [r for r in recs if not set(r.get("genres") or []) & set(target.movie.genres)],
+                     "seen": [r for r in recs if popular(r["id"])]}
+            # lazily, in CARD_CLICKS order: a chance is drawn only for a kind with cards, and
+            # none after the first that fires (the random numbers of the figures in docs/feedback.md)
+            fired = next(((kind, dwell) for kind, chance, dwell in CARD_CLICKS
+                          if cards[kind] and rng.random() < chance), None)
+            if fired is not None:
+                kind, dwell = fired
+                clock.advance(rng.uniform(*dwell))
+                out = service.click(session, cards[kind][0]["id"], kind)
+                episode.clicks[kind] += 1
+                episode.messages.append(kind)
                 recs = out.get("recommendations") or recs
                 continue
         clock.advance(rng.uniform(6, 45))
