@@ -80,6 +80,17 @@ def test_format_detection(tmp_path):
     assert detect_format(qa) is FileFormat.REDIAL_REDUCED_QA
     with pytest.raises(DatasetFormatError, match=r"d\.jsonl:1"):
         detect_format(write_jsonl(tmp_path / "d.jsonl", [{"foo": 1}]))
+    # the sniff reads records as every JSONL reader does (samples.read_jsonl): blank lines
+    # skipped, the first record's file:line named when it is no JSON object
+    late = tmp_path / "e.jsonl"
+    late.write_text("\n  \n" + json.dumps(tiny_dialogue()) + "\n", encoding="utf-8")
+    assert detect_format(late) is FileFormat.REDIAL_DIALOGUES
+    for name, text, message in (("f.jsonl", "\n{not json\n", r"f\.jsonl:2: not valid JSON .*one JSON object per line"),
+                                ("g.jsonl", "[1, 2]\n", r"g\.jsonl:1: expected one JSON object per line, got list"),
+                                ("h.jsonl", "\n\n", r"h\.jsonl:1: the file is empty")):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        with pytest.raises(DatasetFormatError, match=message):
+            detect_format(tmp_path / name)
 
 
 def test_malformed_line_names_file_and_line(tmp_path):

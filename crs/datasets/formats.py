@@ -6,7 +6,6 @@ slice of valid, ...); the format is sniffed from the file itself, never from its
 
 from __future__ import annotations
 
-import json
 import zipfile
 from collections.abc import Iterator
 from enum import StrEnum
@@ -15,7 +14,7 @@ from pathlib import Path
 from crs.datasets.catalogue import Catalogue
 from crs.datasets.rec_turns import read_rec_turns
 from crs.datasets.redial import dialogue_samples, read_dialogues, read_reduced_qa
-from crs.datasets.samples import DatasetFormatError, EvalSample, read_lines
+from crs.datasets.samples import DatasetFormatError, EvalSample, read_jsonl
 
 
 class FileFormat(StrEnum):
@@ -38,17 +37,10 @@ def detect_format(path: Path) -> FileFormat:
         raise FileNotFoundError(f"no such file: {path}")
     if zipfile.is_zipfile(path):
         return FileFormat.REDIAL_REDUCED_QA
-    for source, line in read_lines(path):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DatasetFormatError(source, f"not valid JSON ({exc.msg} at column {exc.colno}); "
-                                             "expected one JSON object per line") from None
-        if isinstance(record, dict) and "messages" in record:
+    for source, record in read_jsonl(path):  # the first record decides
+        if "messages" in record:
             return FileFormat.REDIAL_DIALOGUES
-        if isinstance(record, dict) and "context" in record and "rec" in record:
+        if "context" in record and "rec" in record:
             return FileFormat.REC_TURNS
         raise DatasetFormatError(source, "unknown record: expected an official ReDial dialogue "
                                          "(with 'messages') or a recommendation turn (with 'context' and 'rec')")

@@ -122,9 +122,10 @@ def read_jsonl(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise DatasetFormatError(source, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+            raise DatasetFormatError(source, f"not valid JSON ({exc.msg} at column {exc.colno}); "
+                                             "expected one JSON object per line") from None
         if not isinstance(record, dict):
-            raise DatasetFormatError(source, f"expected a JSON object, got {type(record).__name__}")
+            raise DatasetFormatError(source, f"expected one JSON object per line, got {type(record).__name__}")
         yield source, record
 
 
