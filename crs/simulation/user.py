@@ -44,6 +44,17 @@ def genre_phrases(lexicon: Lexicon) -> dict[str, str]:
     return out
 
 
+def _nameable_genres(movie: Movie, phrases: dict[str, str], genre_counts: Counter[str]) -> list[str]:
+    """The target's genres the NLU can name, rarest (most telling) first."""
+    return sorted((g for g in movie.genres if g in phrases), key=lambda g: (genre_counts[g], g))
+
+
+def _untold(movie: Movie):
+    """A test of whether a fact may be said: never one that would give the title away."""
+    title = norm_title(movie.title)
+    return lambda value: bool(value.strip()) and title not in norm_title(value) and norm_title(value) not in title
+
+
 def plan(movie: Movie, phrases: dict[str, str], genre_counts: Counter[str],
          order: tuple[str, ...] = REVEAL_ORDER) -> tuple[list[Attribute], list[Attribute]]:
     """(opening attributes, attributes to reveal later, in ``order``) for ``movie``.
@@ -51,15 +62,11 @@ def plan(movie: Movie, phrases: dict[str, str], genre_counts: Counter[str],
     Genres the NLU can name come rarest first (the most telling); people need a first and
     last name (how the NLU finds them); keywords are used as written in the metadata.
     """
-    genres = sorted((g for g in movie.genres if g in phrases), key=lambda g: (genre_counts[g], g))
+    genres = _nameable_genres(movie, phrases, genre_counts)
     opening = [Attribute("genre", phrases[genres[0]])] if genres else []
     if movie.year:
         opening.append(Attribute("decade", f"{movie.year // 10 * 10}s"))
-    title = norm_title(movie.title)
-
-    def untold(value: str) -> bool:  # a fact that would give the title away is never said
-        return bool(value.strip()) and title not in norm_title(value) and norm_title(value) not in title
-
+    untold = _untold(movie)
     pools: dict[str, list[Attribute]] = {
         "director": [Attribute("director", p) for p in movie.directors[:1] if " " in p.strip() and untold(p)],
         "actor": [Attribute("actor", p) for p in movie.cast[:2] if " " in p.strip() and untold(p)],
@@ -171,12 +178,8 @@ def knowledge(movie: Movie, phrases: dict[str, str], genre_counts: Counter[str],
     no-people user knows no names)."""
     from crs.dialogue.policy import MOOD_LABELS
 
-    title = norm_title(movie.title)
-
-    def untold(value: str) -> bool:
-        return bool(value.strip()) and title not in norm_title(value) and norm_title(value) not in title
-
-    genres = sorted((g for g in movie.genres if g in phrases), key=lambda g: (genre_counts[g], g))
+    untold = _untold(movie)
+    genres = _nameable_genres(movie, phrases, genre_counts)
     out: dict[str, list[Known]] = {a: [] for a in ASKABLE}
     out["genre"] = [Known("genre", phrases[g], (g, phrases[g])) for g in genres]
     era = _era(movie.year)
