@@ -83,6 +83,21 @@ def test_same_session_turns_on_two_services_are_serialised(two_services) -> None
     assert nxt["turn"] == 8 and set(PHRASES.values()) <= set(nxt["preferences"]["liked_genres"])
 
 
+def test_without_the_database_lock_the_same_race_loses_turns(two_services) -> None:
+    """The control: with only the in-process locks (as before), the race above breaks."""
+    from crs.storage.session_lock import SessionLocks
+
+    a, b = two_services
+    for service in two_services:
+        service.repo._session_locks = SessionLocks()  # noqa: SLF001 - what the service had before
+    sid = "race-session"
+    acked, errors = race([lambda text: a.handle_turn(sid, text), lambda text: b.handle_turn(sid, text)], rounds=4)
+    with pytest.raises(AssertionError):
+        assert errors == []
+        check(acked, [t["user_text"] for t in b.repo.history(sid)],
+              a.repo.load_preferences(sid).summary()["liked_genres"], 8)
+
+
 def test_a_busy_session_asks_to_send_again_and_loses_nothing(two_services, tmp_path: Path) -> None:
     from crs.service import SessionBusyError
 
