@@ -31,7 +31,9 @@ from tqdm import tqdm
 
 
 TARGETS = {"turn_p50_ms": 150.0, "turn_p95_ms": 400.0, "retrieval_p95_ms_300k": 50.0, "peak_rss_mb_87k": 2048.0,
-           "evaluation_1342_dialogues_s": 120.0, "training_s": 900.0}
+           "evaluation_1342_dialogues_s": 120.0, "training_s": 900.0,
+           # issue #3: stage 1 + stage 2 without an LLM, per recommendation turn
+           "recommendation_p50_ms": 30.0, "recommendation_p95_ms": 100.0}
 OFFICIAL_TEST_DIALOGUES = 1342
 
 
@@ -124,6 +126,10 @@ def _meets(size: str, result: dict[str, Any]) -> dict[str, bool]:
            "turn_p95": turn.get("p95_ms", 1e9) <= TARGETS["turn_p95_ms"]}
     if size == "300k":
         out["retrieval_p95"] = retrieval.get("p95_ms", 1e9) <= TARGETS["retrieval_p95_ms_300k"]
+    recommendation = result["stages"].get("recommendation") or {}
+    if recommendation.get("n"):
+        out["recommendation_p50"] = recommendation["p50_ms"] <= TARGETS["recommendation_p50_ms"]
+        out["recommendation_p95"] = recommendation["p95_ms"] <= TARGETS["recommendation_p95_ms"]
     if size == "87k":
         out["peak_rss"] = result["peak_rss_mb"] <= TARGETS["peak_rss_mb_87k"]
     return out
@@ -230,7 +236,7 @@ def format_size(size: str, r: dict[str, Any]) -> str:
     """One size's result in a few lines."""
     st = r["stages"]
     parts = [f"{name} p50/p95/p99 {st[name].get('p50_ms')}/{st[name].get('p95_ms')}/{st[name].get('p99_ms')}"
-             for name in ("nlu", "retrieval", "refinement", "graph_persistence")]
+             for name in ("nlu", "retrieval", "refinement", "recommendation", "graph_persistence") if name in st]
     turn = st["turn"]
     hnsw = r.get("hnsw") or {}
     met = ", ".join(f"{k} {'met' if v else 'NOT met'}" for k, v in r["meets_targets"].items())
@@ -238,6 +244,11 @@ def format_size(size: str, r: dict[str, Any]) -> str:
         f"[{size}] {r['movies_in_store']:,} movies, {r['turns_timed']} turns ({r['recommendation_turns']} recommending): "
         f"turn p50 {turn.get('p50_ms')} ms, p95 {turn.get('p95_ms')} ms, p99 {turn.get('p99_ms')} ms; {met}",
         "  " + "; ".join(parts) + " (ms)",
+        "  CPU time of this process: " + "; ".join(
+            f"{name} p50/p95 {v.get('p50_ms')}/{v.get('p95_ms')}"
+            for name, v in [("turn", r.get("turn_cpu_time") or {}), *(r.get("stages_cpu_time") or {}).items()])
+        + f" (ms); garbage collector p50/p95 {(r.get('gc_ms_per_turn') or {}).get('p50_ms')}/"
+        f"{(r.get('gc_ms_per_turn') or {}).get('p95_ms')} ms per turn",
         f"  startup {r['startup_s']} s, cold first turn {r['cold_first_turn_ms']} ms, peak RSS {r['peak_rss_mb']} MiB; "
         f"HNSW top-{hnsw.get('n_results')} recall vs exact {hnsw.get('recall_vs_exact_mean')} "
         f"(ef_search {hnsw.get('ef_search')}), search p95 {(hnsw.get('search_latency') or {}).get('p95_ms')} ms"])

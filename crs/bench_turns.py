@@ -21,6 +21,7 @@ in its own process, so ``peak_rss_mb`` is that of an app holding that store.
 
 from __future__ import annotations
 
+import gc
 import resource
 import tempfile
 import time
@@ -44,19 +45,21 @@ class TurnBenchOptions:
 
 
 class _StageTimer:
-    """Wraps one bound method of an object in place; accumulates ms per turn."""
+    """Wraps one bound method of an object in place; accumulates wall and CPU ms per turn."""
 
     def __init__(self, obj: Any, method: str) -> None:
         self.current = 0.0
+        self.cpu = 0.0
         self.calls = 0
         inner = getattr(obj, method)
 
         def timed(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             try:
                 return inner(*args, **kwargs)
             finally:
                 self.current += (time.perf_counter() - start) * 1000
+                self.cpu += (time.process_time() - cpu_start) * 1000
                 self.calls += 1
 
         setattr(obj, method, timed)
@@ -65,6 +68,33 @@ class _StageTimer:
         value, calls = self.current, self.calls
         self.current, self.calls = 0.0, 0
         return value, calls
+
+    def take_cpu(self) -> float:
+        """The CPU time (this process, all threads) of the calls since the last call."""
+        value, self.cpu = self.cpu, 0.0
+        return value
+
+
+class _GcTimer:
+    """Time spent in Python's garbage collector (``gc.callbacks``), per turn."""
+
+    def __init__(self) -> None:
+        self.current = 0.0
+        self._start = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.current += (time.perf_counter() - self._start) * 1000
+
+    def take(self) -> float:
+        value, self.current = self.current, 0.0
+        return value
+
+    def close(self) -> None:
+        gc.callbacks.remove(self._callback)
 
 
 def seeker_sessions(dialogues_file: Path, limit_turns: int) -> list[list[str]]:
@@ -154,6 +184,8 @@ def bench_turns(settings: Any, options: TurnBenchOptions) -> dict[str, Any]:
                 cold_first = (time.perf_counter() - tick) * 1000
         for timer in (nlu, retrieval, refinement):
             timer.take()
+            timer.take_cpu()
+        collector = _GcTimer()
         rows: list[dict[str, float]] = []
         total = sum(len(s) for s in sessions) - len(warm)
         bar = tqdm(total=max(total, 0), desc=f"turns on {len(components.store.index):,} movies", unit="turn",
@@ -170,15 +202,24 @@ def bench_turns(settings: Any, options: TurnBenchOptions) -> dict[str, Any]:
                 whole = (time.perf_counter() - tick) * 1000
                 cpu = (time.process_time() - cpu_tick) * 1000
                 (n_ms, _), (r_ms, r_calls), (f_ms, f_calls) = nlu.take(), retrieval.take(), refinement.take()
+                r_cpu, f_cpu = retrieval.take_cpu(), refinement.take_cpu()
+                nlu.take_cpu()
                 rows.append({"turn": whole, "cpu": cpu, "nlu": n_ms, "retrieval": r_ms if r_calls else None,
-                             "refinement": f_ms if f_calls else None, "graph_persistence": whole - n_ms - r_ms - f_ms})
+                             "refinement": f_ms if f_calls else None, "graph_persistence": whole - n_ms - r_ms - f_ms,
+                             # issue #3's "recommendation": both stages of a recommendation turn, no LLM
+                             "recommendation": r_ms + f_ms if f_calls else None,
+                             "retrieval_cpu": r_cpu if r_calls else None,
+                             "recommendation_cpu": r_cpu + f_cpu if f_calls else None, "gc": collector.take()})
                 bar.update(1)
         bar.close()
+        collector.close()
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the exact-search check's matrix
         hnsw = hnsw_check(components.store, options.hnsw_queries) if options.hnsw_queries else None
         collab = getattr(recommender.retriever, "collab", None)
         stages = {key: summarize_ms([r[key] for r in rows if r[key] is not None])
-                  for key in ("nlu", "retrieval", "refinement", "graph_persistence", "turn")}
+                  for key in ("nlu", "retrieval", "refinement", "recommendation", "graph_persistence", "turn")}
+        cpu_stages = {key: summarize_ms([r[key] for r in rows if r[key] is not None])
+                      for key in ("retrieval_cpu", "recommendation_cpu")}
         close = getattr(service, "close", None)
         if close is not None:
             close()
@@ -189,7 +230,10 @@ def bench_turns(settings: Any, options: TurnBenchOptions) -> dict[str, Any]:
         "sessions": len(sessions), "warmup_turns": len(warm), "cold_first_turn_ms": round(cold_first or 0.0, 1),
         "turns_timed": len(rows), "recommendation_turns": sum(r["refinement"] is not None for r in rows),
         "retrieval_turns": sum(r["retrieval"] is not None for r in rows),
-        "stages": stages, "turn_cpu_time": summarize_ms([r["cpu"] for r in rows]), "hnsw": hnsw,
+        "stages": stages, "turn_cpu_time": summarize_ms([r["cpu"] for r in rows]),
+        # CPU time of this process inside the stage (less sensitive to other jobs than wall time)
+        "stages_cpu_time": {key.removesuffix("_cpu"): value for key, value in cpu_stages.items()},
+        "gc_ms_per_turn": summarize_ms([r["gc"] for r in rows]), "hnsw": hnsw,
         "peak_rss_mb": round(peak, 1),
     }
 
