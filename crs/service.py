@@ -85,6 +85,8 @@ class ChatService(SessionControls):
         Raises:
             SessionBusyError: Not had within the wait (nothing was read or written).
         """
+        from crs.storage import SessionLockTimeout
+
         deadline = time.monotonic() + self.session_wait_s
         with self._locks_guard:
             local = self._locks[session_id]
@@ -93,12 +95,8 @@ class ChatService(SessionControls):
         try:
             try:
                 release = self.repo.lock_session(session_id, max(0.001, deadline - time.monotonic()))
-            except Exception as exc:
-                from crs.storage import SessionLockTimeout
-
-                if isinstance(exc, SessionLockTimeout):
-                    raise SessionBusyError(SessionBusyError.MESSAGE) from exc
-                raise
+            except SessionLockTimeout as exc:
+                raise SessionBusyError(SessionBusyError.MESSAGE) from exc
             try:
                 yield
             finally:
