@@ -61,7 +61,11 @@ def test_bench_command_on_the_small_store(small_store, tmp_path):
     assert stages["retrieval"]["p50_ms"] < stages["turn"]["max_ms"] and stages["nlu"]["p50_ms"] < stages["turn"]["p50_ms"]
     assert size["hnsw"]["queries"] == 10 and 0.5 <= size["hnsw"]["recall_vs_exact_mean"] <= 1.0
     assert size["peak_rss_mb"] > 100 and size["cold_first_turn_ms"] > 0
-    assert set(size["meets_targets"]) == {"turn_p50", "turn_p95"} and doc["targets"]["turn_p95_ms"] == 400.0
+    assert set(size["meets_targets"]) == {"turn_p50", "turn_p95", "recommendation_p50", "recommendation_p95"}
+    assert doc["targets"]["turn_p95_ms"] == 400.0 and doc["targets"]["recommendation_p95_ms"] == 100.0
+    rec = stages["recommendation"]
+    assert rec["n"] == stages["refinement"]["n"] and rec["p50_ms"] >= stages["refinement"]["p50_ms"]
+    assert size["stages_cpu_time"]["retrieval"]["n"] == stages["retrieval"]["n"] and size["gc_ms_per_turn"]["n"] == 30
     ev = doc["evaluation"]
     assert ev["dialogues"] == 3 and ev["samples"] > 0 and ev["samples_per_s"] > 0
     assert ev["projected_1342_dialogues_s"] > ev["load_s"] and set(ev["recall"]) >= {"recall@1", "recall@10", "recall@50"}
