@@ -188,3 +188,79 @@ def test_a_title_that_is_a_seen_cue_does_not_make_the_next_title_seen():
     linker = TitleLinker(index, blocked=set(load_lexicon().genres))
     nlu = RuleNLU(linker, PeopleIndex(index, linker.starters), reference_year=2020)
     assert _items(nlu.parse("I like Saw or Alien")) == {(Slot.MOVIE, "s", Polarity.LIKE), (Slot.MOVIE, "a", Polarity.LIKE)}
+
+
+# ---------------------------------------------------------------------- issue 4: new phrasing
+def _nlu_over(movies):
+    index = MovieIndex(list(movies))
+    lex = load_lexicon()
+    linker = TitleLinker(index, blocked=set(lex.genres) | set(lex.moods))
+    return RuleNLU(linker, PeopleIndex(index, linker.starters), reference_year=2020)
+
+
+def test_lower_case_everyday_titles_count_after_a_cue(nlu):
+    assert (Slot.MOVIE, "6", Polarity.LIKE) in _items(nlu.parse("i loved the matrix"))
+    r = nlu.parse("something like heat but less violent")
+    assert r.ambiguous and {m.id for m in r.ambiguous[0][0].candidates} == {"1", "2"}
+    assert (Slot.MOOD, "violent", Polarity.DISLIKE) in _items(r)
+    assert nlu.parse("i liked heat (1995) and the matrix").items[0].value == "1"
+    # no cue, or the words go on as an ordinary phrase: no title
+    assert not nlu.parse("the matrix").items and not nlu.parse("i like heat waves").ambiguous
+    assert not any(i.slot == Slot.MOVIE for i in nlu.parse("i liked up there").items)
+
+
+def test_lower_case_spans_that_start_like_ordinary_phrases_are_no_titles():
+    nlu = _nlu_over([Movie("it", "It", 2017, ("horror",), popularity=900),
+                     Movie("o", "The Others", 2001, ("horror",), popularity=60),
+                     Movie("t", "Titanic", 1997, ("drama",), popularity=270)])
+    for text in ("i liked it", "I've seen those, others?", "i loved it and the others too"):
+        assert not any(i.slot == Slot.MOVIE for i in nlu.parse(text).items), text
+    assert (Slot.MOVIE, "t", Polarity.LIKE) in _items(nlu.parse("titanic is my favourite movie"))
+    assert (Slot.MOVIE, "t", Polarity.LIKE) in _items(nlu.parse("i like it and titanic"))
+
+
+def test_lower_case_word_nobody_talks_about_is_no_title_without_a_cue():
+    nlu = _nlu_over([Movie("u", "Una", 2016, ("drama",), popularity=0)])
+    assert not nlu.parse("hola, quiero ver una película de terror").items
+    assert (Slot.MOVIE, "u", Polarity.LIKE) in _items(nlu.parse("i loved una"))
+
+
+def test_typos_in_a_list_after_one_cue(nlu):
+    r = nlu.parse("i really liked interstelar and the matrx, mementoo")
+    assert {(Slot.MOVIE, m, Polarity.LIKE) for m in ("7", "6", "9")} <= _items(r)
+
+
+def test_a_remake_newer_than_the_popularity_data_makes_a_title_ambiguous():
+    movies = [Movie("d84", "Dune", 1984, ("sci-fi",), popularity=7), Movie("d21", "Dune", 2021, ("sci-fi",)),
+              Movie("c17", "Coco", 2017, ("animation",), popularity=500), Movie("c09", "Coco", 2009, ("comedy",)),
+              *[Movie(f"p{y}", f"Popular {y}", y, ("drama",), popularity=5) for y in range(2000, 2019)]]
+    nlu = _nlu_over(movies)
+    assert {m.id for m in nlu.parse("I loved Dune").ambiguous[0][0].candidates} == {"d84", "d21"}
+    assert (Slot.MOVIE, "c17", Polarity.LIKE) in _items(nlu.parse("I loved Coco"))  # an old namesake nobody names
+
+
+def test_seen_and_loved_is_a_like(nlu):
+    r = nlu.parse("watched the matrix last night and loved it")
+    assert (Slot.MOVIE, "6", Polarity.LIKE) in _items(r) and (Slot.MOVIE, "6", Polarity.SEEN) in _items(r)
+    assert r.refers_to_shown == []  # "last night" is no "the last one"
+    assert nlu.parse("I liked the last one").refers_to_shown == [-2]
+
+
+@pytest.mark.parametrize("text, bounds", [
+    ("late 90s action flicks?", (1995, 1999)),
+    ("something from the early 80s", (1980, 1984)),
+    ("mid-90s thrillers", (1993, 1997)),
+    ("the late 90s or early 2000s", (1995, 2004)),
+    ("80s or 90s sci fi", (1980, 1999)),
+])
+def test_parts_of_decades(text, bounds):
+    y = parse_years(text, 2020)
+    assert (y.year_min, y.year_max) == bounds
+
+
+def test_whats_a_good_and_whats_similar_are_requests(nlu):
+    r = nlu.parse("what's a good christopher nolan movie")
+    assert r.has(Intent.ASK_REC) and (Slot.PERSON, "Christopher Nolan", Polarity.LIKE) in _items(r)
+    assert nlu.parse("what's similar to the matrix?").items[0].value == "6"
+    assert nlu.parse("what is Heat like?").has(Intent.ASK_ABOUT)
+    assert nlu.parse("the second one sounds good, anything like it?").has(Intent.MORE)

@@ -294,3 +294,17 @@ def test_cumulative_relaxations_pile_up_without_moods():
 ])
 def test_year_label(lo, hi, label):
     assert policy.year_label(lo, hi) == label
+
+
+# ---------------------------------------------------------------------- after feedback (crs/dialogue/routing.py)
+@pytest.mark.parametrize("act, expected", [
+    ({"feedback": "accept"}, "__end__"),
+    ({"feedback": "accept", "more": True}, "recommendation"),  # "the second one sounds good, anything like it?"
+    ({"feedback": "why", "more": True}, "__end__"),
+    ({"feedback": "seen"}, "recommendation"),
+    ({"feedback": "reject"}, "recommendation"),
+])
+def test_route_after_feedback(act, expected):
+    from crs.dialogue.routing import route_after_feedback
+
+    assert route_after_feedback({"act": act}) == expected

@@ -26,17 +26,49 @@ _AT_ID_RE = re.compile(r"@(\d+)")
 _YEAR_AFTER_RE = re.compile(r"^\s*[,(\[]?\s*(?:from\s+|in\s+)?((?:19|20)\d{2})\b")
 _CUE_RE = re.compile(
     r"\b(?:loved|love|liked|like|likes|enjoyed|enjoy|seen|saw|watched|watch|adore|adored|hated|hate|"
-    r"disliked|dislike|similar to|such as|than|about)\s+(.+?)(?=[.,;!?]|\bbut\b|\band\b|$)",
+    r"disliked|dislike|similar to|such as|than|about)\s+(.+?)(?=[.;!?]|\bbut\b|$)",
     re.IGNORECASE,
 )
 MAX_SPAN = 10
 #: A title needs this lead in ReDial mentions over the runner-up to be picked without asking.
 DOMINANCE = 6.0
+#: A title written in lower case and made of everyday words ("loved the matrix", "like heat")
+#: is read as a title only after a cue, and only when the film is this often talked about.
+LOWER_CASE_MIN_POPULARITY = 5.0
+#: Words right before such a span that say a movie follows: "loved", "something like", "seen",
+#: or a list that one of them opened ("liked titanic and heat").
+_LOWER_CUE_RE = re.compile(
+    r"\b(?:loved?|liked?|likes|enjoy(?:ed|s)?|adored?|seen|saw|watched|rewatched|re-watched|hated?|disliked?|"
+    r"similar to|such as|fan of|favou?rite (?:movie|film) (?:is|was)|fave? (?:movie |film )?(?:is|was)|as good as)\s+"
+    r"(?:[^.;!?\n]{0,60}?(?:,|\band\b|\bor\b|&)\s*)?$", re.IGNORECASE)
+#: What may follow such a span: the end of a clause, a conjunction, or words that go on about it.
+_LOWER_END_RE = re.compile(
+    r"\s*(?:$|[.,;:!?)\"'\u2019\u201d]|(?:and|or|but|too|so|though|because|cause|since|last|yesterday|again|"
+    r"recently|lately|a lot|alot|very|really|as well|when|which|it|is|was|in|with|by|from|the other|&)\b)",
+    re.IGNORECASE)
+#: A sentence opening with the title and then judging it: "titanic is my favourite", "heat was great".
+_LOWER_VERDICT_RE = re.compile(
+    r"\s+(?:is|was|'s)\s+(?:(?:my|one of my|so|really|very|the|a|an|just|such an?|absolutely|pretty|still)\s+){0,3}"
+    r"(?:fav\w*|best|great|greatest|amazing|awesome|good|brilliant|excellent|incredible|fantastic|masterpiece|classic|"
+    r"terrible|awful|boring|overrated|underrated|perfect)\b", re.IGNORECASE)
+_ARTICLES = frozenset({"the", "a", "an"})
+#: Namesakes from after this share of the popularity data's years have no known popularity:
+#: a recent remake ("Dune" 2021) is not outweighed by mentions collected before it came out.
+_POPULARITY_TAIL = 0.005
 
 
 def _load_words(name: str) -> frozenset[str]:
     text = resources.files("crs.catalog").joinpath("lexicon", name).read_text(encoding="utf-8")
     return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
+
+
+def _popularity_horizon(movies) -> int | None:
+    """The last year the popularity data really covers: the newest year before the final
+    ``_POPULARITY_TAIL`` share of talked-about films (a few late records do not count)."""
+    years = sorted((m.year for m in movies if m.popularity > 0 and m.year), reverse=True)
+    if not years:
+        return None
+    return years[min(len(years) - 1, int(len(years) * _POPULARITY_TAIL))]
 
 
 def _speaker_label(text: str, start: int, end: int) -> bool:
@@ -114,6 +146,8 @@ class TitleLinker:
         self.index = index
         self.common = _load_words("common_words.txt")
         self.starters = _load_words("sentence_starters.txt")
+        self.function_words = _load_words("function_words.txt")
+        self.popularity_horizon = _popularity_horizon(index.movies)
         self.blocked = {norm_title(b) for b in (blocked or set())}
         self.keys: dict[str, list[str]] = defaultdict(list)
         self.alias_keys: dict[str, list[str]] = defaultdict(list)
@@ -211,17 +245,41 @@ class TitleLinker:
             return False
         if i > 0 and j - i == 1 and tokens[i - 1].norm in {"you", "u", "ya"} and span[0].raw.islower():
             return False  # "you idiot" calls the bot names, it names no movie
+        if everyday and not capitalised:
+            return self._cued_lower_case(text, span, key)
         if everyday:
-            if not capitalised:
-                return False
             at_sentence_start = i == 0 or re.search(r"[.!?]\s*$", text[: span[0].start]) is not None
             if at_sentence_start and len(span) == 1:
                 # Capitals say nothing there: "Nothing before 1980" is no film "Nothing".
-                known = max((m.popularity for i in self.keys.get(key) or self.alias_keys.get(key, [])
-                             if (m := self.index.get(i)) is not None), default=0)
-                if words[0] in self.starters or known < 1:
+                if words[0] in self.starters or self._known(key) < 1:
                     return False
+        elif all(t.raw.islower() for t in span) and self._known(key) == 0 \
+                and not _LOWER_CUE_RE.search(text[max(0, start - 80):start]):
+            return False  # "quiero ver una película": a lower-case word nobody talks about as a film ("Una")
         return True
+
+    def _known(self, key: str) -> float:
+        """How often people talk about the best-known film of this title (ReDial mentions)."""
+        return max((m.popularity for i in self.keys.get(key) or self.alias_keys.get(key, [])
+                    if (m := self.index.get(i)) is not None), default=0.0)
+
+    def _cued_lower_case(self, text: str, span: list[_Tok], key: str) -> bool:
+        """A lower-case title of everyday words ("loved the matrix", "something like heat but
+        ...", "titanic is my favourite"): a title when a cue says a movie is meant, the words
+        do not start like an ordinary phrase ("it", "a good one"), the span ends where a
+        clause or a list item would, and the film is talked about often enough."""
+        words = [t.norm for t in span]
+        while words and words[0] in _ARTICLES and len(words) > 1:
+            words = words[1:]
+        if not words or words[0] in self.function_words:
+            return False
+        start, end = span[0].start, span[-1].end
+        if self._known(key) < LOWER_CASE_MIN_POPULARITY:
+            return False
+        if _LOWER_CUE_RE.search(text[max(0, start - 80):start]) and _LOWER_END_RE.match(text[end:end + 20]):
+            return True
+        at_sentence_start = re.search(r"(?:^|[.!?\n])\s*$", text[:start]) is not None
+        return at_sentence_start and _LOWER_VERDICT_RE.match(text[end:end + 60]) is not None
 
     @staticmethod
     def _year_after(text: str, end: int) -> int | None:
@@ -243,20 +301,47 @@ class TitleLinker:
         mention = Mention(words, start, end, movies, None, year)
         if len(pool) == 1:
             mention.chosen = pool[0]
-        elif pool[0].popularity >= 1 and pool[0].popularity >= DOMINANCE * pool[1].popularity:
+        elif (pool[0].popularity >= 1 and pool[0].popularity >= DOMINANCE * pool[1].popularity
+              and not any(self._popularity_unknown(m) for m in pool[1:])):
             mention.chosen = pool[0]
         else:
             mention.candidates = pool
         return mention
 
+    def _popularity_unknown(self, movie: Movie) -> bool:
+        """A film newer than the popularity data (ReDial's mention counts end in 2018):
+        its zero mentions say nothing about how well people know it."""
+        return (self.popularity_horizon is not None and movie.year is not None
+                and movie.year > self.popularity_horizon and movie.popularity == 0)
+
+    @staticmethod
+    def _cue_items(text: str) -> list[tuple[int, int, bool]]:
+        """The list items after each cue: "liked interstelar and inceptoin, memento" ->
+        three spans (start, end, first-item?); each may begin with a misspelt title."""
+        spans = []
+        for cue in _CUE_RE.finditer(text):
+            start, end = cue.span(1)
+            pos, first = start, True
+            for sep in re.finditer(r",|\band\b|\bor\b|&", text[start:end]):
+                if text[pos:start + sep.start()].strip():
+                    spans.append((pos, start + sep.start(), first))
+                first, pos = False, start + sep.end()
+                while pos < end and text[pos].isspace():
+                    pos += 1
+            if text[pos:end].strip():
+                spans.append((pos, end, first))
+        return spans
+
     def _fuzzy(self, text: str, taken: list[tuple[int, int]]) -> list[Mention]:
         """Typo-tolerant matching, only for the words right after a cue such as "loved"."""
         out = []
-        for cue in _CUE_RE.finditer(text):
-            start, end = cue.span(1)
+        for start, end, first in self._cue_items(text):
             if any(start < e and s < end for s, e in taken):
                 continue
-            words = cue.group(1).split()
+            words = text[start:end].split()
+            lead = next((w.lower() for w in words if w.lower() not in _ARTICLES), "")
+            if not words or (not first and lead in self.function_words):
+                continue  # "liked X and it was fun": only list items that may be titles
             if self._fuzzy_keys is None:
                 self._fuzzy_keys = list(self.keys)
             best: tuple[float, str, str] | None = None

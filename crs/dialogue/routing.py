@@ -32,6 +32,10 @@ def route_turn(state: dict[str, Any]) -> TurnRoute:
 
 
 def route_after_feedback(state: dict[str, Any]) -> AfterFeedback:
-    """Seen and reject ask for a fresh list; accept and why end the turn."""
-    kind = (state.get("act") or {}).get("feedback")
+    """Seen and reject ask for a fresh list; accept ends the turn unless it asks for more
+    ("the second one sounds good, anything like it?"); why ends the turn."""
+    act = state.get("act") or {}
+    kind = act.get("feedback")
+    if kind == "accept" and act.get("more"):
+        return "recommendation"
     return "recommendation" if kind in {"seen", "reject"} else "__end__"

@@ -38,10 +38,13 @@ _GREET = re.compile(r"^\W*(hi|hello|hey|hiya|howdy|good (morning|afternoon|eveni
 _BYE = re.compile(r"\b(bye|goodbye|good bye|see you|that'?s all|thats all|i'?m done|i'?m set|gotta go|take care|"
                   r"thanks? (?:you )?for (?:trying|(?:all )?(?:your |the )?help(?:ing)?))\b", re.IGNORECASE)
 _RESET = re.compile(r"\b(start over|reset|new conversation|forget (everything|all|what i said)|from scratch)\b", re.IGNORECASE)
-_MORE = re.compile(r"\b(more|others?|another|anything else|something else|else\?|next|different ones?|other ones?|other options)\b", re.IGNORECASE)
+_MORE = re.compile(r"\b(more|others?|another|anything else|something else|else\?|next|different ones?|other ones?|other options|"
+                   r"(?:anything|something|any(?:\s+\w+)?\s+ones?)\s+(?:else\s+)?(?:like|similar to)\s+(?:it|that|this|them|those)"
+                   r")\b", re.IGNORECASE)
 _ASK = re.compile(
     r"\b(recommend|recommendation|recommendations|suggest|suggestion|suggestions|what should i watch|looking for|"
     r"in the mood for|i want|i'?d like|i would like|any (good )?(films?|movies?)|something|anything|similar|like that|ideas?|show me|"
+    r"what(?:'?s| is| are) (?:a |an |some )?(?:good|great|decent)|"
     r"give me|what about|how about|can you find|seeking|trying to find|i'?m interested in|i am interested in)\b", re.IGNORECASE)
 _QUESTION_END = re.compile(r"\?\s*$")
 _PLEASE = re.compile(r"\bplease\b", re.IGNORECASE)
@@ -58,9 +61,17 @@ _REJECT = re.compile(r"\b(not (interested|for me|really)|no thanks|none of (thes
 _ALL_REF = re.compile(r"\b(all of (them|those|these)|those|these|them|all|both)\b", re.IGNORECASE)
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
              "fifth": 4, "5th": 4, "last": -2}
-_ORD_RE = re.compile(r"\b(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)\b(?:\s+one)?|(?:#|number\s+)(\d)\b",
-                     re.IGNORECASE)
+#: "last" in "last night", "last year", "at last" is time, not the last movie shown.
+_ORD_RE = re.compile(r"(?<!\bat )\b(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|"
+                     r"last(?!\s+(?:night|nite|week|weekend|time|times|year|month|summer|winter|spring|fall|autumn|"
+                     r"christmas|halloween|day|days|few|couple|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b))"
+                     r"\b(?:\s+one)?|(?:#|number\s+)(\d)\b", re.IGNORECASE)
 _WINDOW = 5
+#: After a title the user has seen, words that say they liked it: "... and loved it", "it was great".
+_LIKED_AFTER = re.compile(
+    r"[^.!?;]{0,40}?\b(?:(?:i\s+|we\s+)?(?:really\s+|absolutely\s+|totally\s+)?(?:loved|liked|enjoyed|adored)\s+(?:it|that|that one|this one)\b"
+    r"|(?:it|that)\s+(?:was|is)\s+(?:so\s+|really\s+|very\s+|pretty\s+|just\s+)?(?:great|amazing|awesome|good|brilliant|"
+    r"fantastic|excellent|incredible|perfect)\b)", re.IGNORECASE)
 #: A question about a movie or person ("is it funny?", "who stars in Heat?", "do you like
 #: Nolan?"): what it names is mentioned, not liked. Matched from a sentence's start or after
 #: a comma; a sentence that asks for suggestions ("do you have anything newer?") is a request.
@@ -71,6 +82,8 @@ _ASK_ABOUT = re.compile(
     r"(?:can|could) you (?:give|tell) me (?:\w+ ){0,3}?(?:info|information|details|facts|about|who|what|when)|"
     r"tell me (?:about|more)|what (?:can|do) you (?:tell me|know))\b", re.IGNORECASE)
 _REQUEST = re.compile(r"\b(?:recommend\w*|suggest\w*|any (?:\w+ ){0,2}?(?:movies?|films?|ones|ideas)|anything|something|"
+                      r"what(?:'?s| is| are)(?: else| out there)? (?:similar to|like)(?=\s+\w)|what(?:'?s| is| are) (?:a |an |some )?(?:good|great|"
+                      r"decent|fun|nice|solid)\b|"
                       r"looking for|is there|are there|do you have|have you got|what should i|what about|how about|"
                       r"give me (?:some|a|an|more|another)\b(?! (?:little )?(?:info|information|details|facts))|show me|i want|"
                       r"i'?d like|what else)\b", re.IGNORECASE)
@@ -172,7 +185,8 @@ class RuleNLU:
                     if not_seen:
                         polarity = Polarity.DISLIKE if negated and not _NOT_SEEN.search(prefix[-40:]) else None
                     elif seen:
-                        polarity = Polarity.SEEN
+                        # "watched Halloween last night and loved it": seen, and liked
+                        polarity = Polarity.LIKE if _LIKED_AFTER.match(text[m.end:end]) else Polarity.SEEN
                     else:
                         polarity = Polarity.DISLIKE if negated else Polarity.LIKE
                     if polarity is not None and m.ambiguous:

@@ -34,22 +34,26 @@ def _decade_start(num: str | None, word: str | None) -> int:
     return value
 
 
-def _decades(t: str) -> list[int]:
-    """Decades the message asks for: "80s comedies", "from the nineties", "80s or 90s".
+def _decade_spans(t: str) -> list[tuple[int, int]]:
+    """Year spans of the decades a message asks for: "80s comedies", "from the nineties",
+    "80s or 90s"; "early 80s" 1980-1984, "mid 90s" 1993-1997, "late 90s" 1995-1999.
 
     Ages ("in his 60s") and negated decades ("nothing from the 80s", which a year range
     cannot express) are skipped.
     """
     out = []
-    for m in re.finditer(rf"(?<!\w)(?:the\s+)?(?:early\s+|late\s+|mid\s+)?['\u2019]?{_DECADE}", t):
+    for m in re.finditer(rf"(?<!\w)(?:the\s+)?(early\s+|late\s+|mid(?:-|\s+))?['\u2019]?{_DECADE}", t):
         before = t[max(0, m.start() - 30):m.start()]
         if re.search(r"\b(?:his|her|their|my|your|our|in (?:his|her|their))\s*$", before):
             continue
         if re.search(r"\b(?:no|not|nothing|without|except|hate|avoid)\b(?:\W+\w+){0,2}\W*$", before):
             continue
-        if m.group(1) in {"00", "10", "20"} and not m.group(0).startswith("the"):
+        if m.group(2) in {"00", "10", "20"} and not m.group(0).startswith("the"):
             continue  # "top 10s", "20s" (an age) unless written "the 10s"
-        out.append(_decade_start(m.group(1), m.group(2)))
+        start = _decade_start(m.group(2), m.group(3))
+        part = (m.group(1) or "").strip(" -")
+        out.append({"early": (start, start + 4), "mid": (start + 3, start + 7), "late": (start + 5, start + 9)}
+                   .get(part, (start, start + 9)))
     return out
 
 
@@ -76,8 +80,8 @@ def parse_years(text: str, reference_year: int) -> YearConstraint:
         if lo is None:
             hi = int(m.group(1)) - 1
     if lo is None and hi is None:
-        if decades := _decades(t):
-            return YearConstraint(min(decades), max(decades) + 9)
+        if spans := _decade_spans(t):
+            return YearConstraint(min(lo for lo, _ in spans), max(hi for _, hi in spans))
         if _RECENT.search(t):
             return YearConstraint(reference_year - 8, None)
         if _OLD.search(t):

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from crs.catalog.models import Movie, MovieIndex
-from crs.catalog.normalize import norm_title
+from crs.catalog.normalize import ascii_fold, fix_article, norm_title
+
+#: What follows a title in its sequels' titles: "Alien: Covenant", "Mission: Impossible - Fallout",
+#: "Rocky II", "Toy Story 3", "Saw Part 2" (not "Heat Wave" or "Alien Nation").
+_SEQUEL_REST = re.compile(r"^\s*(?:[:\-\u2013\u2014]|\d+\b|(?:ii|iii|iv|v|vi|vii|viii|ix|x)\b|part\b|chapter\b)")
+
+
+def _series_key(title: str) -> str:
+    """Lower-case ASCII display title: the prefix a series' titles share."""
+    title = re.sub(r"[\u2010-\u2015]", "-", fix_article(title))
+    return re.sub(r"\s+", " ", ascii_fold(title).lower()).strip()
 from crs.recommender.types import RecQuery
 
 
@@ -14,7 +25,8 @@ class Constraints:
     """The user's hard constraints, compiled for fast checks.
 
     A movie whose normalised title equals an excluded movie's is excluded too, so a
-    year-less duplicate or a remake never slips back in under the same name.
+    year-less duplicate or a remake never slips back in under the same name; and the
+    sequels of a movie the user turned down ("not the Mission Impossible ones") go with it.
     """
 
     exclude_ids: frozenset[str]
@@ -23,6 +35,8 @@ class Constraints:
     disliked_people: frozenset[str]
     year_min: int | None
     year_max: int | None
+    #: Lower-case titles of turned-down movies: their sequels are excluded too.
+    disliked_series: frozenset[str] = frozenset()
 
     #: Genres and people of every movie sharing a normalised title (set by the retriever).
     title_facts: dict[str, tuple[frozenset[str], frozenset[str]]] | None = None
@@ -40,6 +54,8 @@ class Constraints:
             disliked_people=frozenset(p.lower() for p in prefs.disliked_people),
             year_min=prefs.year_min,
             year_max=prefs.year_max,
+            disliked_series=frozenset(_series_key(m.title) for i in prefs.disliked_movies
+                                      if (m := index.get(i)) is not None and len(norm_title(m.title)) >= 3),
             title_facts=title_facts,
         )
 
@@ -52,6 +68,8 @@ class Constraints:
         """
         key = norm_title(movie.title)
         if movie.id in self.exclude_ids or key in self.exclude_titles:
+            return False
+        if self.disliked_series and self._in_disliked_series(movie):
             return False
         if self.title_facts and key in self.title_facts:
             genres, people = self.title_facts[key]  # this movie's facts and its namesakes'
@@ -67,6 +85,11 @@ class Constraints:
         if self.year_max is not None and (movie.year is None or movie.year > self.year_max):
             return False
         return True
+
+
+    def _in_disliked_series(self, movie: Movie) -> bool:
+        title = _series_key(movie.title)
+        return any(title.startswith(p) and _SEQUEL_REST.match(title[len(p):]) for p in self.disliked_series)
 
 
 def person_match(movie: Movie, people: list[str]) -> tuple[str, str] | None:

@@ -35,6 +35,11 @@ def make_feedback(deps: DialogueDeps):
             for r in targets:
                 prefs.add(PreferenceItem(slot=Slot.MOVIE, value=r["id"], polarity=Polarity.LIKE, label=_label(r),
                                          turn=state["turn"]))
+            if state["act"].get("more"):  # "... anything like it?": the list follows (route_after_feedback)
+                preface = " ".join(x for x in (state.get("preface"),
+                                               deps.prompts.reply("feedback_accept_more", seed, titles=titles)) if x)
+                return {"phase": Phase.FEEDBACK.value, "preface": preface, "feedback_events": events,
+                        "preferences": prefs.model_dump(mode="json")}
             return {"phase": Phase.FEEDBACK.value, "reply": deps.prompts.reply("feedback_accept_title", seed, titles=titles),
                     "feedback_events": events, "preferences": prefs.model_dump(mode="json")}
         return {"phase": Phase.FEEDBACK.value, "reply": deps.prompts.reply("feedback_accept", seed),

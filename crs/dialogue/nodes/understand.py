@@ -75,7 +75,9 @@ def make_understand(deps: DialogueDeps):
             prefs.year_min = None if nlu.year_max is not None and nlu.year_min is None else prefs.year_min
         if nlu.ambiguous:
             mention, polarity = nlu.ambiguous[0]
-            pending = {"mention": mention.text, "candidates": [m.id for m in mention.candidates[:4]],
+            # the corpus's spelling, not the user's ("which "Heat" do you mean", also for "heat")
+            title = mention.candidates[0].title if mention.candidates else mention.text
+            pending = {"mention": title, "candidates": [m.id for m in mention.candidates[:4]],
                        "polarity": polarity.value}
             for other, _ in nlu.ambiguous[1:]:
                 excluded.extend(m.id for m in other.candidates)
@@ -186,11 +188,20 @@ def resolve_clarification(pending: dict[str, Any], nlu: NLUResult, text: str, de
 _AUDIENCE_MOOD = {"kids": "kids", "family": "kids"}
 
 
+#: Genres not shown to an audience unless asked for: horror is no film for children.
+_AUDIENCE_UNWANTED = {"kids": ("horror",)}
+
+
 def _with_audience(nlu: NLUResult, turn: int) -> NLUResult:
     """"Something for my kids", "to watch with my whole family": the NLU reports the
     audience; the preferences keep it as the "kids" mood (soft), unless the message asks
-    for the family genre outright ("a family movie")."""
+    for the family genre outright ("a family movie"). Children watching also rules out
+    horror (a stated preference the user sees and can remove), unless they asked for it."""
     audience = getattr(nlu, "audience", None) or ""
+    for genre in _AUDIENCE_UNWANTED.get(audience, ()):
+        if not any(i.slot == Slot.GENRE and i.value == genre for i in nlu.items):
+            nlu.items.append(PreferenceItem(slot=Slot.GENRE, value=genre, polarity=Polarity.DISLIKE, label=genre,
+                                            turn=turn))
     mood = _AUDIENCE_MOOD.get(audience)
     if audience == "family" and any(i.slot == Slot.GENRE and i.value == "family" for i in nlu.items):
         return nlu  # "a family movie": the genre says it already
