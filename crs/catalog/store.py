@@ -327,7 +327,7 @@ class MovieStore:
             matrix = self._read_all_vectors()
             if files.write_vector_cache(self.store_dir, key, matrix):
                 matrix = files.read_vector_cache(self.store_dir, key, shape)
-        self._matrix = matrix
+        self._matrix = np.asarray(matrix)  # a plain view of the mapping: np.memmap's indexing is slow
         self._vectors.clear()
 
     def _dim(self) -> int:

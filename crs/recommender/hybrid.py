@@ -146,7 +146,7 @@ class HybridRetriever:
         context = _QueryContext(liked_genres=set(liked_genres), moods=prefs.moods, disliked_moods=prefs.disliked_moods,
                                 taste_genres=taste, ask_genres=asks[0], ask_people=asks[1])
         scored = self._score_all(allowed, sims, [collab.get(m.id, 0.0) / max_collab for m in allowed], context)
-        feedback = self._feedback(allowed, signal, set(prefs.liked_genres) | asks[0]) if signal else None
+        feedback = self._feedback(allowed, signal, set(prefs.liked_genres) | asks[0], sims.matrix) if signal else None
         if feedback is not None:
             scored.score = scored.score + feedback
         # Full evidence only for the n candidates returned (the order is that of sorting them all).
@@ -184,7 +184,7 @@ class HybridRetriever:
         out = _Similarities(semantic=np.zeros(n), similar_to=[None] * n, disliked=np.zeros(n), text=np.zeros(n))
         if not movies or not (recent or disliked or text.strip()):
             return out
-        matrix = self.store.vectors([m.id for m in movies])
+        matrix = out.matrix = self.store.vectors([m.id for m in movies])
         if recent:
             sims = (matrix @ self.store.vectors(recent).T) * [recency[i] for i in recent]
             best = sims.argmax(axis=1)  # the first of equal maxima, as max() over a dict gives
@@ -197,9 +197,11 @@ class HybridRetriever:
             out.text = np.array([found.get(m.id, {}).get("text", 0.0) for m in movies], np.float64)
         return out
 
-    def _feedback(self, movies: list[Movie], signal, exempt_genres: set[str]) -> np.ndarray | None:
+    def _feedback(self, movies: list[Movie], signal, exempt_genres: set[str],
+                  matrix: np.ndarray | None = None) -> np.ndarray | None:
         """This session's implicit feedback per candidate, added to its score (see
-        crs.recommender.feedback); None without candidates."""
+        crs.recommender.feedback); None without candidates. ``matrix``: the candidates'
+        vectors when :meth:`_similarities` already read them."""
         from crs.recommender.feedback import collab_scores, similarity_scores
 
         if not movies:
@@ -212,7 +214,8 @@ class HybridRetriever:
         ids = [m.id for m in movies]
         if rewarded:
             values = np.array([spreading[m] for m in rewarded], np.float32)
-            item = similarity_scores(self.store.vectors(ids), self.store.vectors(rewarded), values)
+            item = similarity_scores(self.store.vectors(ids) if matrix is None else matrix,
+                                     self.store.vectors(rewarded), values)
         else:
             item = np.zeros(len(ids), np.float32)
         neighbours = collab_scores(self.collab, spreading, ids)
@@ -329,6 +332,7 @@ class _Similarities:
     similar_to: list[str | None]  # which liked movie that was
     disliked: np.ndarray  # best cosine to a recently disliked movie
     text: np.ndarray  # Chroma's similarity to the user's words (0 if it did not propose the movie)
+    matrix: np.ndarray | None = None  # the candidates' vectors, when they were read
 
 
 @dataclass(frozen=True)
