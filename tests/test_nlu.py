@@ -252,8 +252,14 @@ def test_seen_and_loved_is_a_like(nlu):
     ("mid-90s thrillers", (1993, 1997)),
     ("the late 90s or early 2000s", (1995, 2004)),
     ("80s or 90s sci fi", (1980, 1999)),
+    ("no movies before 95", (1995, None)),
+    ("2010 or later", (2010, None)),
+    ("not too old, 2000+", (2000, None)),
+    ("1990 or earlier", (None, 1990)),
+    ("released in the last 5 years", (2016, None)),
+    ("nothing from the last 5 years", (None, None)),
 ])
-def test_parts_of_decades(text, bounds):
+def test_parts_of_decades_and_other_year_phrasings(text, bounds):
     y = parse_years(text, 2020)
     assert (y.year_min, y.year_max) == bounds
 
@@ -264,3 +270,10 @@ def test_whats_a_good_and_whats_similar_are_requests(nlu):
     assert nlu.parse("what's similar to the matrix?").items[0].value == "6"
     assert nlu.parse("what is Heat like?").has(Intent.ASK_ABOUT)
     assert nlu.parse("the second one sounds good, anything like it?").has(Intent.MORE)
+
+
+def test_negation_after_the_slot_and_plural_genres(nlu):
+    assert (Slot.GENRE, "horror", Polarity.DISLIKE) in _items(nlu.parse("horror is not my thing"))
+    assert (Slot.GENRE, "horror", Polarity.LIKE) in _items(nlu.parse("horror is my thing"))
+    assert (Slot.PERSON, "Adam Sandler", Polarity.DISLIKE) in _items(nlu.parse("adam sandler isn't for me"))
+    assert {(Slot.GENRE, "romance", Polarity.LIKE), (Slot.GENRE, "comedy", Polarity.LIKE)} <= _items(nlu.parse("romcoms"))

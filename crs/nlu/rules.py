@@ -64,7 +64,7 @@ _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, 
 #: "last" in "last night", "last year", "at last" is time, not the last movie shown.
 _ORD_RE = re.compile(r"(?<!\bat )\b(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|"
                      r"last(?!\s+(?:night|nite|week|weekend|time|times|year|month|summer|winter|spring|fall|autumn|"
-                     r"christmas|halloween|day|days|few|couple|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b))"
+                     r"christmas|halloween|day|days|few|couple|decade|\d+|two|three|four|five|ten|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b))"
                      r"\b(?:\s+one)?|(?:#|number\s+)(\d)\b", re.IGNORECASE)
 _WINDOW = 5
 #: After a title the user has seen, words that say they liked it: "... and loved it", "it was great".
@@ -205,7 +205,8 @@ class RuleNLU:
                 result.people_mentioned.append(name)
             result.roles.setdefault(name, self._role(name, words, i, j))
             if not asking:
-                polarity = Polarity.DISLIKE if _negated(" ".join(words[max(0, i - _WINDOW):i])) else Polarity.LIKE
+                negated = _negated(" ".join(words[max(0, i - _WINDOW):i])) or _negated_after(words[j:j + 8])
+                polarity = Polarity.DISLIKE if negated else Polarity.LIKE
                 result.items.append(PreferenceItem(slot=Slot.PERSON, value=name, polarity=polarity, label=name, turn=turn))
             words[i:j] = ["_"] * (j - i)
         if not asking:
@@ -232,14 +233,15 @@ class RuleNLU:
             for phrase in table:
                 pw = phrase.replace("-", " ").split()
                 for i in range(len(words) - len(pw) + 1):
-                    if words[i:i + len(pw)] != pw or any(k in used for k in range(i, i + len(pw))):
+                    if not _same_or_plural(words[i:i + len(pw)], pw) or any(k in used for k in range(i, i + len(pw))):
                         continue
                     used.update(range(i, i + len(pw)))
                     if slot == Slot.GENRE and _not_a_genre_wish(phrase, words, i, i + len(pw)):
                         continue
                     if slot == Slot.MOOD and _describes(words, i):
                         continue
-                    negated = _negated(" ".join(words[max(0, i - _WINDOW):i]))
+                    negated = (_negated(" ".join(words[max(0, i - _WINDOW):i]))
+                               or _negated_after(words[i + len(pw):i + len(pw) + 8]))
                     polarity = Polarity.DISLIKE if negated else Polarity.LIKE
                     values = self.lexicon.genres[phrase] if slot == Slot.GENRE else (self.lexicon.moods[phrase],)
                     for value in values:
@@ -348,6 +350,30 @@ def _negated(prefix: str) -> bool:
     """A negation cue among the last few words before a slot."""
     tail = " ".join(prefix.lower().replace("\u2019", "'").split()[-_WINDOW:])
     return bool(_NEG.search(tail))
+
+
+#: After a genre or person: "horror is not my thing", "musicals aren't for me".
+_NEG_AFTER = re.compile(r"^(?:(?:movies?|films?|stuff|flicks?)\s+)?(?:(?:is|are|was|were)\s+(?:not|never|no)|isnt|arent|wasnt)\s+"
+                        r"(?:really\s+|quite\s+|exactly\s+|at all\s+)?(?:my thing|for me|my cup of tea|my style|my taste|"
+                        r"my genre|my jam|my type|what i want|what im after|something i (?:like|enjoy|want))\b")
+
+
+def _same_or_plural(got: list[str], phrase: list[str]) -> bool:
+    """The phrase's words, the last one maybe in the plural ("romcoms", "westerns", "tearjerkers")."""
+    if got == phrase:
+        return True
+    last = phrase[-1]
+    return (got[:-1] == phrase[:-1] and len(last) >= 5 and not last.endswith("s") and slot_plural(last) == got[-1])
+
+
+def slot_plural(word: str) -> str:
+    """The plural people write: "comedy" -> "comedies", "thriller" -> "thrillers"."""
+    return word[:-1] + "ies" if word.endswith("y") and word[-2:-1] not in "aeiou" else word + "s"
+
+
+def _negated_after(words: list[str]) -> bool:
+    """A negation that follows the slot instead of preceding it."""
+    return bool(_NEG_AFTER.match(" ".join(words)))
 
 
 def _references(text: str) -> list[int]:

@@ -57,11 +57,38 @@ def _decade_spans(t: str) -> list[tuple[int, int]]:
     return out
 
 
+#: A two-digit year after a bound word: "nothing before 95", "after '05".
+_SHORT_YEAR = re.compile(r"\b(before|after|since|older than|newer than|earlier than|later than|prior to|from)\s+['\u2019]?(\d{2})\b(?!s|['\u2019]s)")
+#: "2010 or later", "2000+", "2010 and up"; "1990 or earlier".
+_OPEN_AFTER = re.compile(rf"\b{_Y}\s*(?:\+|or (?:later|newer|after)|and (?:later|newer|up|after|on(?:wards?)?)|onwards?|on(?:wards?)? only)")
+_OPEN_BEFORE = re.compile(rf"\b{_Y}\s*(?:or (?:earlier|older|before)|and (?:earlier|older|before))\b")
+_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+                 "few": 3, "couple of": 2, "couple": 2, "fifteen": 15, "twenty": 20}
+#: "from the last 5 years", "in the past decade".
+_LAST_YEARS = re.compile(r"\b(?:last|past)\s+(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|few|"
+                         r"couple(?: of)?)\s+(years|decades?)\b|\b(?:last|past)\s+(decade)\b")
+
+
+def _full_year(two: str) -> int:
+    value = int(two)
+    return value + (1900 if value >= 30 else 2000)
+
+
 def parse_years(text: str, reference_year: int) -> YearConstraint:
     """Read year bounds from one message (lower-cased). Bare years ("the 1979 one") are not bounds."""
-    t = text.lower()
+    t = _SHORT_YEAR.sub(lambda m: f"{m.group(1)} {_full_year(m.group(2))}", text.lower())
     lo: int | None = None
     hi: int | None = None
+    m = _LAST_YEARS.search(t)
+    if m and not re.search(r"\b(?:no|not|nothing|without|except)\b(?:\W+\w+){0,3}\W*$", t[:m.start()]):
+        amount = m.group(1)
+        n = 1 if m.group(3) else (int(amount) if amount.isdigit() else _NUMBER_WORDS.get(amount, 3))
+        span = n * (10 if (m.group(2) or m.group(3) or "").startswith("decade") else 1)
+        return YearConstraint(reference_year - span + 1, None)
+    if m := _OPEN_AFTER.search(t):
+        return YearConstraint(int(m.group(1)), None)
+    if m := _OPEN_BEFORE.search(t):
+        return YearConstraint(None, int(m.group(1)))
     neg = r"(?:nothing|no(?:thing)?|not|nothing\s+made|no\s+movies?|no\s+films?|don'?t\s+want\s+anything)"
     if m := re.search(rf"between\s+{_Y}\s+and\s+{_Y}", t) or re.search(rf"\b{_Y}\s*(?:-|to|–)\s*{_Y}\b", t):
         a, b = sorted((int(m.group(1)), int(m.group(2))))
