@@ -161,6 +161,28 @@ def test_the_llm_voice_keeps_only_faithful_wordings():
     assert failing.say(draft, facts, "Heat") == draft and failing.outcomes == {"failed": 1}
 
 
+def test_the_llm_voice_through_the_openai_client_and_a_broken_server():
+    """The real OpenAI client against the fake OpenAI-compatible server on 127.0.0.1: the
+    wording is used, the prompt carries the draft and the bot's reply; a 500 falls back."""
+    from fake_openai_server import running
+
+    from crs.llm import FallbackBackend
+    from crs.llm.openai_backend import OpenAIBackend
+    from crs.settings import REPO_ROOT
+    from crs.simulation.voice import LLMVoice
+
+    draft = "None of those. Something gritty."
+    with running("nope, none of those. got something gritty?") as server:
+        voice = LLMVoice.from_prompts(FallbackBackend(OpenAIBackend(server.base_url, "tiny", timeout_s=5)),
+                                      REPO_ROOT / "prompts", timeout_s=5)
+        assert voice.say(draft, ["gritty"], "Heat", bot="1. Ronin (1998)") == "nope, none of those. got something gritty?"
+        sent = server.requests[0]["messages"]
+        assert draft in sent[-1]["content"] and "Ronin (1998)" in sent[-1]["content"] and "movie" in sent[0]["content"]
+        server.mode = "error500"
+        assert voice.say(draft, ["gritty"], "Heat") == draft
+    assert voice.outcomes == {"worded": 1, "failed": 1}
+
+
 class _Recording:
     """The real service, with each turn's output kept for the test to look at."""
 
