@@ -24,3 +24,12 @@ def test_both_commands_refuse_a_bad_port_range_before_starting_anything(command,
     assert result.exit_code == 2
     assert "--ports expects LOW-HIGH" in result.output
     assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.parametrize("command", ["loadtest", "crashtest"])
+def test_a_missing_store_ends_either_command_with_exit_code_2(command, tmp_path):
+    result = CliRunner().invoke(build_app(), [command, "--store-dir", str(tmp_path / "nostore"), "--ports", "7921-7930",
+                                              "--turns", "1", "--out", str(tmp_path / "r.json"), "--no-progress"])
+    assert result.exit_code == 2, result.output
+    assert "error:" in result.output and "nostore" in result.output
+    assert not (tmp_path / "r.json").exists()

@@ -30,6 +30,20 @@ def _parse_ports(ports: str) -> tuple[int, int]:
     return low, high
 
 
+def _run(command: str, run, options, progress: bool) -> dict:
+    """``run(options, progress, say)`` with its progress lines on stderr; a missing file, a
+    bad value or an app that does not start ends the command with exit code 2. The report
+    records the command line."""
+    from crs.ops.app_process import AppStartError
+
+    try:
+        doc = run(options, progress, lambda m: typer.echo(m, err=True))
+    except (FileNotFoundError, ValueError, AppStartError) as exc:
+        _fail(str(exc))
+    doc["command"] = shlex.join(["crs", command, *sys.argv[2:]])
+    return doc
+
+
 def _write(doc: dict, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
@@ -49,7 +63,6 @@ def loadtest(
 ) -> None:
     """Drive the running app over HTTP with concurrent scripted sessions: errors, leakage, latency."""
     from crs.ops.loadtest import LoadOptions, format_load, plot_load, run_load
-    from crs.ops.app_process import AppStartError
     from crs.settings import load_settings
 
     try:
@@ -63,12 +76,7 @@ def loadtest(
     settings = load_settings(store_dir=store_dir)
     options = LoadOptions(url=url, sessions=sessions, turns=turns, store_dir=settings.store_dir, db=db,
                           concurrency=levels, ports=(low, high), workdir=workdir)
-    try:
-        doc = run_load(options, progress, lambda m: typer.echo(m, err=True))
-    except (FileNotFoundError, ValueError, AppStartError) as exc:
-        _fail(str(exc))
-        return
-    doc["command"] = shlex.join(["crs", "loadtest", *sys.argv[2:]])
+    doc = _run("loadtest", run_load, options, progress)
     typer.echo(format_load(doc))
     png = plot_load(doc, out.with_suffix(".png"))
     for run in doc["runs"]:
@@ -92,7 +100,6 @@ def crashtest(
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
     """kill -9 the app during a scripted conversation, restart, continue: nothing acknowledged may be lost."""
-    from crs.ops.app_process import AppStartError
     from crs.ops.crashtest import CrashOptions, format_crash, run_crash
     from crs.settings import load_settings
 
@@ -104,12 +111,7 @@ def crashtest(
     settings = load_settings(store_dir=store_dir)
     options = CrashOptions(kills=kills, turns=turns, store_dir=settings.store_dir, sessions=sessions, workdir=workdir,
                            ports=(low, high), seed=seed, writers_sessions=writers)
-    try:
-        doc = run_crash(options, progress, lambda m: typer.echo(m, err=True))
-    except (FileNotFoundError, ValueError, AppStartError) as exc:
-        _fail(str(exc))
-        return
-    doc["command"] = shlex.join(["crs", "crashtest", *sys.argv[2:]])
+    doc = _run("crashtest", run_crash, options, progress)
     typer.echo(format_crash(doc))
     _write(doc, out)
     typer.echo(f"wrote {out}")
