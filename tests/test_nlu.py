@@ -277,3 +277,15 @@ def test_negation_after_the_slot_and_plural_genres(nlu):
     assert (Slot.GENRE, "horror", Polarity.LIKE) in _items(nlu.parse("horror is my thing"))
     assert (Slot.PERSON, "Adam Sandler", Polarity.DISLIKE) in _items(nlu.parse("adam sandler isn't for me"))
     assert {(Slot.GENRE, "romance", Polarity.LIKE), (Slot.GENRE, "comedy", Polarity.LIKE)} <= _items(nlu.parse("romcoms"))
+
+
+def test_capitalised_everyday_words_need_more_than_a_capital_for_a_rarely_named_film():
+    nlu = _nlu_over([Movie("y", "Yes", 2004, ("drama",), popularity=2), Movie("m", "May", 2002, ("horror",), popularity=5),
+                     Movie("r", "Release", 2010, ("drama",), popularity=2),
+                     Movie("b", "Back to the Future", 1985, ("sci-fi",), popularity=300),
+                     Movie("t", "The Tale", 2018, ("drama",), popularity=1)])
+    assert [i.value for i in nlu.parse("Back to the Future Yes!").items] == ["b"]
+    assert not nlu.parse("Release date May 25  2017.").items
+    assert not nlu.parse("Like Zoe's Tale?").items
+    assert (Slot.MOVIE, "m", Polarity.LIKE) in _items(nlu.parse("I loved May"))
+    assert (Slot.MOVIE, "y", Polarity.LIKE) in _items(nlu.parse("I really liked Yes"))

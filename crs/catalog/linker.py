@@ -52,6 +52,11 @@ _LOWER_VERDICT_RE = re.compile(
     r"(?:fav\w*|best|great|greatest|amazing|awesome|good|brilliant|excellent|incredible|fantastic|masterpiece|classic|"
     r"terrible|awful|boring|overrated|underrated|perfect)\b", re.IGNORECASE)
 _ARTICLES = frozenset({"the", "a", "an"})
+_MONTHS = frozenset({"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                     "november", "december"})
+_MONTH_DATE = re.compile(r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+                         r"\s+\d{1,2}(?:st|nd|rd|th)?\b")
+_DAY_BEFORE = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?\s+$")
 #: Namesakes from after this share of the popularity data's years have no known popularity:
 #: a recent remake ("Dune" 2021) is not outweighed by mentions collected before it came out.
 _POPULARITY_TAIL = 0.005
@@ -249,10 +254,17 @@ class TitleLinker:
             return self._cued_lower_case(text, span, key)
         if everyday:
             at_sentence_start = i == 0 or re.search(r"[.!?]\s*$", text[: span[0].start]) is not None
+            if len(span) == 1 and _MONTH_DATE.match(words[0] + text[end:end + 4]) \
+                    or _DAY_BEFORE.search(text[max(0, start - 5):start]) and words[0] in _MONTHS:
+                return False  # "Release date May 25", "on 4 June": a date
             if at_sentence_start and len(span) == 1:
-                # Capitals say nothing there: "Nothing before 1980" is no film "Nothing".
-                if words[0] in self.starters or self._known(key) < 1:
+                # Capitals say nothing there: "Nothing before 1980" is no film "Nothing"; a
+                # rarely named one ("Release date ...") needs more than a capital.
+                if words[0] in self.starters or self._known(key) < LOWER_CASE_MIN_POPULARITY:
                     return False
+            elif len(span) == 1 and self._known(key) < LOWER_CASE_MIN_POPULARITY \
+                    and not _LOWER_CUE_RE.search(text[max(0, start - 80):start]):
+                return False  # "Back to the Future Yes!", "Zoe's Tale": a capital alone, for a film nobody names
         elif all(t.raw.islower() for t in span) and self._known(key) == 0 \
                 and not _LOWER_CUE_RE.search(text[max(0, start - 80):start]):
             return False  # "quiero ver una película": a lower-case word nobody talks about as a film ("Una")
