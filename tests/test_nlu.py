@@ -258,6 +258,8 @@ def test_seen_and_loved_is_a_like(nlu):
     ("1990 or earlier", (None, 1990)),
     ("released in the last 5 years", (2016, None)),
     ("nothing from the last 5 years", (None, None)),
+    ("but nothing from the 70s or 80s", (1990, None)),
+    ("the 80s, not the 90s", (1980, 1989)),
 ])
 def test_parts_of_decades_and_other_year_phrasings(text, bounds):
     y = parse_years(text, 2020)
@@ -269,6 +271,7 @@ def test_whats_a_good_and_whats_similar_are_requests(nlu):
     assert r.has(Intent.ASK_REC) and (Slot.PERSON, "Christopher Nolan", Polarity.LIKE) in _items(r)
     assert nlu.parse("what's similar to the matrix?").items[0].value == "6"
     assert nlu.parse("what is Heat like?").has(Intent.ASK_ABOUT)
+    assert nlu.parse("What's a movie like The Matrix?").items[0].value == "6"
     assert nlu.parse("the second one sounds good, anything like it?").has(Intent.MORE)
 
 

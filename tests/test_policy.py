@@ -308,3 +308,29 @@ def test_route_after_feedback(act, expected):
     from crs.dialogue.routing import route_after_feedback
 
     assert route_after_feedback({"act": act}) == expected
+
+
+# ---------------------------------------------------------------------- which one? (crs/dialogue/nodes/understand.py)
+@pytest.mark.parametrize("answer, expected", [
+    ("the original", "h78"),  # the earliest film people talk about, not the forgotten 1931 one
+    ("the old one", "h78"),
+    ("the remake", "h18"),
+    ("the newer one please", "h18"),
+    ("2007", "h07"),
+    ("the rob zombie one", "h07"),
+    ("no idea", None),
+])
+def test_clarification_answers(answer, expected):
+    from types import SimpleNamespace
+
+    from crs.catalog.models import Movie, MovieIndex
+    from crs.dialogue.nodes.understand import resolve_clarification
+    from crs.nlu.types import NLUResult
+    from crs.nlu.years import bare_years
+
+    index = MovieIndex([Movie("h78", "Halloween", 1978, ("horror",), ("John Carpenter",), popularity=145),
+                        Movie("h07", "Halloween", 2007, ("horror",), ("Rob Zombie",), popularity=35),
+                        Movie("h31", "Halloween", 1931, ()), Movie("h18", "Halloween", 2018, ("horror",))])
+    pending = {"candidates": ["h78", "h07", "h31", "h18"], "polarity": "like", "mention": "Halloween"}
+    nlu = NLUResult(years_mentioned=bare_years(answer))
+    assert resolve_clarification(pending, nlu, answer, SimpleNamespace(index=index)) == expected

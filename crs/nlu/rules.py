@@ -82,7 +82,7 @@ _ASK_ABOUT = re.compile(
     r"(?:can|could) you (?:give|tell) me (?:\w+ ){0,3}?(?:info|information|details|facts|about|who|what|when)|"
     r"tell me (?:about|more)|what (?:can|do) you (?:tell me|know))\b", re.IGNORECASE)
 _REQUEST = re.compile(r"\b(?:recommend\w*|suggest\w*|any (?:\w+ ){0,2}?(?:movies?|films?|ones|ideas)|anything|something|"
-                      r"what(?:'?s| is| are)(?: else| out there)? (?:similar to|like)(?=\s+\w)|what(?:'?s| is| are) (?:a |an |some )?(?:good|great|"
+                      r"what(?:'?s| is| are)(?: else| out there| (?:a|an|another|some)(?: good| great)? (?:movie|film|one)s?)? (?:similar to|like)(?=\s+\w)|what(?:'?s| is| are) (?:a |an |some )?(?:good|great|"
                       r"decent|fun|nice|solid)\b|"
                       r"looking for|is there|are there|do you have|have you got|what should i|what about|how about|"
                       r"give me (?:some|a|an|more|another)\b(?! (?:little )?(?:info|information|details|facts))|show me|i want|"

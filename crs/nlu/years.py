@@ -41,19 +41,29 @@ def _decade_spans(t: str) -> list[tuple[int, int]]:
     Ages ("in his 60s") and negated decades ("nothing from the 80s", which a year range
     cannot express) are skipped.
     """
+    return [span for span, negated in _decade_mentions(t) if not negated]
+
+
+def _decade_mentions(t: str) -> list[tuple[tuple[int, int], bool]]:
+    """Every decade named, with whether a negation covers it ("nothing from the 70s or 80s":
+    both negated)."""
     out = []
+    negated_list = False
+    last_end = -1
     for m in re.finditer(rf"(?<!\w)(?:the\s+)?(early\s+|late\s+|mid(?:-|\s+))?['\u2019]?{_DECADE}", t):
         before = t[max(0, m.start() - 30):m.start()]
         if re.search(r"\b(?:his|her|their|my|your|our|in (?:his|her|their))\s*$", before):
             continue
-        if re.search(r"\b(?:no|not|nothing|without|except|hate|avoid)\b(?:\W+\w+){0,2}\W*$", before):
-            continue
+        negated = bool(re.search(r"\b(?:no|not|nothing|without|except|hate|avoid)\b(?:\W+\w+){0,2}\W*$", before))
+        listed = last_end >= 0 and re.fullmatch(r"\s*(?:,|or|and|nor|,\s*or|,\s*and)\s*(?:the\s+)?", t[last_end:m.start()])
+        negated = negated or bool(listed and negated_list)
+        negated_list, last_end = negated, m.end()
         if m.group(2) in {"00", "10", "20"} and not m.group(0).startswith("the"):
             continue  # "top 10s", "20s" (an age) unless written "the 10s"
         start = _decade_start(m.group(2), m.group(3))
         part = (m.group(1) or "").strip(" -")
-        out.append({"early": (start, start + 4), "mid": (start + 3, start + 7), "late": (start + 5, start + 9)}
-                   .get(part, (start, start + 9)))
+        out.append(({"early": (start, start + 4), "mid": (start + 3, start + 7), "late": (start + 5, start + 9)}
+                    .get(part, (start, start + 9)), negated))
     return out
 
 
@@ -109,6 +119,10 @@ def parse_years(text: str, reference_year: int) -> YearConstraint:
     if lo is None and hi is None:
         if spans := _decade_spans(t):
             return YearConstraint(min(lo for lo, _ in spans), max(hi for _, hi in spans))
+        negated = [span for span, neg in _decade_mentions(t) if neg]
+        if negated and max(hi for _, hi in negated) < reference_year - 10:
+            # "nothing from the 70s or 80s": newer than those (said back as "from 1990 on")
+            return YearConstraint(max(hi for _, hi in negated) + 1, None)
         if _RECENT.search(t):
             return YearConstraint(reference_year - 8, None)
         if _OLD.search(t):

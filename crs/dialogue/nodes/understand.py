@@ -156,8 +156,14 @@ def _without_answer(nlu: NLUResult, movie, candidates: list[str]) -> NLUResult:
     return nlu
 
 
+#: Answers to "which X?" that pick by age: "the original", "the old one"; "the remake", "the new one".
+_ORIGINAL = re.compile(r"\b(?:original|older|oldest|old one|classic one|first version)\b", re.IGNORECASE)
+_REMAKE = re.compile(r"\b(?:remake|reboot|newer|newest|new one|latest|recent one|most recent)\b", re.IGNORECASE)
+
+
 def resolve_clarification(pending: dict[str, Any], nlu: NLUResult, text: str, deps: DialogueDeps) -> str | None:
-    """Which candidate the answer picks: by year, ordinal, a person's name, or the title itself."""
+    """Which candidate the answer picks: by year, ordinal, "the original" / "the remake", a
+    person's name, or the title itself."""
     movies = [m for i in pending["candidates"] if (m := deps.index.get(i)) is not None]
     if not movies:
         return None
@@ -170,6 +176,11 @@ def resolve_clarification(pending: dict[str, Any], nlu: NLUResult, text: str, de
             return movies[ref].id
         if ref == -2:
             return movies[-1].id
+    dated = [m for m in movies if m.year is not None]
+    if dated and _ORIGINAL.search(text):  # the earliest film people talk about, not a forgotten 1931 namesake
+        return min([m for m in dated if m.popularity > 0] or dated, key=lambda m: m.year).id
+    if dated and _REMAKE.search(text):
+        return max(dated, key=lambda m: m.year).id
     answer = re.sub(r"(?<=[^\W_])['\u2019]s\b", "", text)  # "John Carpenter's" names him too
     words = f" {norm_words(answer)} "
     for movie in movies:
