@@ -78,7 +78,7 @@ def test_trained_model_ranks_co_mentioned_movies_high():
 
     model = CollaborativeModel.load(small_model_path())
     meta = json.loads(small_model_path().with_suffix(".json").read_text())
-    assert meta["version"] == ARTEFACT_VERSION == 3 and meta["limit"] == 400 and len(meta["fingerprint"]) == 16
+    assert meta["version"] == ARTEFACT_VERSION == 2 and meta["limit"] == 400 and len(meta["fingerprint"]) == 16
     full, reduced = load_training_dialogues(data_dir(), load_redial_catalogue(data_dir()), limit=400)
     pairs: Counter[tuple[str, str]] = Counter()
     for d in full + reduced:

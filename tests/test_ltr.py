@@ -27,12 +27,12 @@ def test_fit_ranker_learns_the_informative_feature():
             y[q * 30 + int(np.argmax(x[rows, FEATURES.index("max_link")]))] = 1
         return PoolData(x, y, np.full(n, 30), n)
 
-    ranker = fit_ranker(pools(600), pool_size=30, rounds=40, params={"min_data_in_leaf": 5, "num_threads": 1})
+    ranker = fit_ranker(pools(300), pool_size=30, rounds=40, params={"min_data_in_leaf": 5, "num_threads": 1})
     test = pools(100)
     top1 = [int(np.argmax(ranker.predict(test.features[q * 30:(q + 1) * 30]))) ==
             int(np.argmax(test.labels[q * 30:(q + 1) * 30])) for q in range(100)]
     assert np.mean(top1) > 0.8  # chance is 1/30
-    assert ranker.meta["train_queries"] == 600 and ranker.meta["features"] == list(FEATURES)
+    assert ranker.meta["train_queries"] == 300 and ranker.meta["features"] == list(FEATURES)
 
 
 def test_movie_facts_from_real_metadata():

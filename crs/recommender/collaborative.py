@@ -20,7 +20,7 @@ ranks, strongest link to a context movie, genre / people / decade overlap, year)
 the movie metadata stored in ``facts``. :meth:`CollaborativeModel.score` (the app) and
 :meth:`CollaborativeModel.rank_vector` (``crs evaluate``) both apply it.
 
-The artefact is ``collab-v3.npz`` plus ``collab-v3.json`` (version, lambda, fusion
+The artefact is ``collab-v2.npz`` plus ``collab-v2.json`` (version, lambda, fusion
 weights, ranker settings, training-data fingerprint, date).
 
 Use :func:`train` (or ``crs train retriever``) to build it and
@@ -43,11 +43,9 @@ if TYPE_CHECKING:
     from crs.recommender.ltr import MovieFacts, PoolRanker
     from crs.settings import Settings
 
-ARTEFACT_VERSION = 3
-#: Version 1 is version 2 without the pool ranker; it still loads (stage 1 only). Version 2
-#: lacks the directional co-mention block and the text / prior facts of version 3; its
-#: ranker knows the first 24 features only, so it still loads and ranks as before.
-READABLE_VERSIONS = (1, 2, 3)
+ARTEFACT_VERSION = 2
+#: Version 1 is version 2 without the pool ranker; it still loads (stage 1 only).
+READABLE_VERSIONS = (1, 2)
 ARTEFACT_NAME = f"collab-v{ARTEFACT_VERSION}.npz"
 
 _TOKEN = re.compile(r"[a-z][a-z'\-]*[a-z]")
@@ -147,10 +145,6 @@ class CollaborativeModel:
     meta: dict[str, Any] = field(default_factory=dict)
     facts: "MovieFacts | None" = None
     ranker: "PoolRanker | None" = None
-    #: v3: P(recommended as new | movie in the context) (n x n CSR) and log1p(times recommended
-    #: as new), from the training dialogues' order (:func:`~crs.recommender.ltr_signals.directional_counts`).
-    directional: sp.csr_matrix | None = None
-    recommended: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.row = {item: i for i, item in enumerate(self.item_ids)}
@@ -235,11 +229,6 @@ class CollaborativeModel:
         if self.ranker is not None:
             meta["ranker"] = {**self.ranker.meta, "pool_size": self.ranker.pool_size}
             extra["ranker_model"] = np.array(self.ranker.model_text)
-        if self.directional is not None and self.recommended is not None:
-            d = sp.csr_matrix(self.directional, dtype=np.float32)
-            extra |= {"directional_data": d.data, "directional_indices": d.indices.astype(np.int32),
-                      "directional_indptr": d.indptr.astype(np.int64),
-                      "recommended": np.asarray(self.recommended, np.float32)}
         with path.open("wb") as fh:
             np.savez(fh, item_ids=np.array(self.item_ids), vocabulary=np.array(self.vocabulary),
                      item_item=self.item_item.astype(np.float16), word_item=self.word_item.astype(np.float16),
@@ -279,17 +268,12 @@ class CollaborativeModel:
 
                 info = meta.get("ranker", {})
                 ranker = PoolRanker(str(data["ranker_model"]), int(info.get("pool_size", 300)), info)
-            directional = recommended = None
-            if "directional_data" in data.files:
-                directional = sp.csr_matrix((data["directional_data"], data["directional_indices"],
-                                             data["directional_indptr"]), shape=(n, n))
-                recommended = np.asarray(data["recommended"], np.float32)
             # float16 on disk, float32 in memory: rows are then summed without a conversion per call
             return cls(tuple(str(x) for x in data["item_ids"]), np.asarray(data["item_item"], np.float32),
                        tuple(str(x) for x in data["vocabulary"]), np.asarray(data["word_item"], np.float32),
                        data["popularity"],
                        content, Fusion(**meta.get("fusion", {})), Fusion(**meta.get("ease_fusion", {"words": 0.0})),
-                       meta, facts, ranker, directional, recommended)
+                       meta, facts, ranker)
 
 
 def artefact_path(settings: "Settings") -> Path:
@@ -304,7 +288,7 @@ def train(settings: "Settings", progress: bool = True, out: Path | None = None) 
     """Train on the ReDial training files under ``settings.data_dir`` and save the artefact.
 
     Returns:
-        The path of the written artefact (default ``ARTIFACTS_DIR/collab-v3.npz``).
+        The path of the written artefact (default ``ARTIFACTS_DIR/collab-v2.npz``).
     """
     from crs.recommender.collaborative_training import build_model
 

@@ -30,7 +30,6 @@ from crs.datasets import Catalogue, Dialogue, EvalSample, Role, Utterance, dialo
 from crs.datasets import load_redial_catalogue, read_dialogues, read_reduced_qa
 from crs.recommender.collaborative import CollaborativeModel, Fusion, fit_ease, strip_titles, tokenize
 from crs.recommender.collaborative_content import INFO_FILE, content_similarity
-from crs.recommender.ltr_signals import ML1M_FILE, LINKS_FILE, TMDB_FILE, directional_counts
 
 DEFAULT_LAMBDA = 200.0  # chosen on valid (EVALUATION.md reference; 50..500 within .005 R@10)
 DEFAULT_WORD_LAMBDA = 200.0  # chosen on valid (50..1000 tried)
@@ -95,8 +94,7 @@ def drop_duplicates(full: Sequence[Dialogue], reduced: Sequence[Dialogue]) -> li
 
 def data_fingerprint(data_dir: Path) -> str:
     """The fingerprint of everything the model is trained on."""
-    return fingerprint([Path(data_dir) / f for f in (*TRAIN_FILES, INFO_FILE, LINKS_FILE, TMDB_FILE, ML1M_FILE)
-                        if f in (*TRAIN_FILES, INFO_FILE) or (Path(data_dir) / f).exists()])
+    return fingerprint([Path(data_dir) / f for f in (*TRAIN_FILES, INFO_FILE)])
 
 
 def load_training_dialogues(data_dir: Path, catalogue: Catalogue, limit: int | None = None,
@@ -144,12 +142,9 @@ def fit_blocks(dialogues: Sequence[Dialogue], catalogue: Catalogue, lam: float =
     word_item = np.linalg.solve(gram_words, (xw.T @ xi).toarray()).astype(np.float32) if vocabulary else \
         np.zeros((0, len(catalogue)), np.float32)
     popularity = np.asarray(xi.sum(axis=0)).ravel().astype(np.float32)
-    directional, recommended = directional_counts([s for d in dialogues for s in dialogue_samples(d, catalogue)],
-                                                  catalogue.row, len(catalogue))
     return CollaborativeModel(catalogue.ids, item_item, vocabulary, word_item, popularity, content,
                               meta={"lambda": lam, "word_lambda": word_lam, "min_df": min_df,
-                                    "train_rows": len(dialogues)},
-                              directional=directional, recommended=recommended)
+                                    "train_rows": len(dialogues)})
 
 
 def dedup_ranks(model: CollaborativeModel, samples: Sequence[EvalSample], decay: float,

@@ -31,7 +31,6 @@ import scipy.sparse as sp
 
 if TYPE_CHECKING:
     from crs.recommender.collaborative import CollaborativeModel
-    from crs.recommender.ltr_signals import TextFacts
 
 FEATURES = (
     "hybrid", "item", "content", "words", "log_popularity",
@@ -39,17 +38,6 @@ FEATURES = (
     "max_link", "recent_link", "max_content", "negative_item",
     "genre_overlap", "people_overlap", "decade_overlap", "year", "year_distance", "n_genres",
     "n_context_movies", "n_words", "top_weight", "words_share",
-)
-#: The features of a ``collab-v2`` ranker (the first columns of :data:`FEATURES`).
-FEATURES_V2 = FEATURES
-#: Added in ``collab-v3`` (:mod:`crs.recommender.ltr_signals`): directional co-mention (the
-#: strongest and the weighted P(candidate recommended | context movie)), how often the
-#: candidate was recommended as a new movie, TMDB / MovieLens priors, and the context words
-#: against the candidate's metadata (people named, genres named, plot TF-IDF cosine).
-FEATURES = FEATURES_V2 + (
-    "directional_max", "directional_sum", "log_recommended",
-    "tmdb_popularity", "tmdb_votes", "tmdb_rating", "in_movielens_1m",
-    "people_named", "genres_named", "text_cosine",
 )
 
 _YEAR = re.compile(r"\((\d{4})\)\s*$")
@@ -68,9 +56,6 @@ class MovieFacts:
     people: sp.csr_matrix
     decades: sp.csr_matrix
     year: np.ndarray
-    #: ``collab-v3``: context words vs metadata, and (n, 4) external priors (None in v2 files).
-    text: "TextFacts | None" = None
-    priors: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self._transposed = {name: sp.csr_matrix(getattr(self, name).T) for name in ("genres", "people", "decades")}
@@ -114,16 +99,10 @@ class MovieFacts:
     def load(cls, data_dir: Path, item_ids: Sequence[str]) -> "MovieFacts":
         from crs.recommender.collaborative_content import INFO_FILE
 
-        from crs.recommender.ltr_signals import TextFacts, external_priors
-
         path = Path(data_dir) / INFO_FILE
         if not path.exists():
             raise FileNotFoundError(f"movie metadata not found: {path} (set --data-dir or CRS_DATA_DIR)")
-        info = json.loads(path.read_text(encoding="utf-8"))
-        facts = cls.from_info(info, item_ids)
-        facts.text = TextFacts.from_info(info, item_ids)
-        facts.priors = external_priors(data_dir, info, item_ids)
-        return facts
+        return cls.from_info(json.loads(path.read_text(encoding="utf-8")), item_ids)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Flat arrays for ``np.savez`` (see :meth:`from_arrays`)."""
@@ -133,10 +112,6 @@ class MovieFacts:
             out |= {f"facts_{name}_indices": m.indices.astype(np.int32), f"facts_{name}_indptr": m.indptr.astype(np.int64),
                     f"facts_{name}_data": m.data.astype(np.float32),
                     f"facts_{name}_shape": np.array(m.shape, np.int64)}
-        if self.text is not None:
-            out |= self.text.arrays()
-        if self.priors is not None:
-            out["facts_priors"] = np.asarray(self.priors, np.float32)
         return out
 
     @classmethod
@@ -145,14 +120,7 @@ class MovieFacts:
             return sp.csr_matrix((data[f"facts_{name}_data"], data[f"facts_{name}_indices"], data[f"facts_{name}_indptr"]),
                                  shape=tuple(int(x) for x in data[f"facts_{name}_shape"]))
 
-        text = None
-        if "text_idf" in data:
-            from crs.recommender.ltr_signals import TextFacts
-
-            text = TextFacts.from_arrays(data)
-        priors = np.asarray(data["facts_priors"], np.float32) if "facts_priors" in data else None
-        return cls(matrix("genres"), matrix("people"), matrix("decades"), np.asarray(data["facts_year"], np.float32),
-                   text, priors)
+        return cls(matrix("genres"), matrix("people"), matrix("decades"), np.asarray(data["facts_year"], np.float32))
 
 
 def _rank_in_pool(values: np.ndarray) -> np.ndarray:
@@ -233,27 +201,7 @@ def pool_features(model: "CollaborativeModel", facts: MovieFacts, weights: Mappi
     x[:, 21] = len(word_rows)
     total = np.abs(it) + np.abs(f.words * wo) + 1e-6
     x[:, 23] = f.words * wo / total
-    _signal_features(model, facts, pos, words, pool, x[:, len(FEATURES_V2):])
     return pool, x, hybrid
-
-
-def _signal_features(model: "CollaborativeModel", facts: MovieFacts, pos: list[tuple[int, float]],
-                     words: Sequence[str], pool: np.ndarray, x: np.ndarray) -> None:
-    """Fill the ``collab-v3`` columns (``x``, a view); nan where the model lacks the signal."""
-    directional = getattr(model, "directional", None)
-    if directional is not None:
-        if pos:
-            sub = directional[[r for r, _ in pos]][:, pool].toarray()
-            x[:, 0] = sub.max(axis=0)
-            x[:, 1] = np.array([w for _, w in pos], np.float32) @ sub
-        x[:, 2] = model.recommended[pool]
-    else:
-        x[:, :3] = np.nan
-    x[:, 3:7] = facts.priors[pool] if facts.priors is not None else np.nan
-    if facts.text is not None:
-        x[:, 7:10] = facts.text.features(list(words), pool)
-    else:
-        x[:, 7:10] = np.nan
 
 
 class PoolRanker:
@@ -270,8 +218,7 @@ class PoolRanker:
     def predict(self, features: np.ndarray) -> np.ndarray:
         if not len(features):
             return np.zeros(0, np.float64)
-        # a collab-v2 ranker knows the first 24 features only
-        return self.booster.predict(features[:, :self.booster.num_feature()], num_threads=1)
+        return self.booster.predict(features, num_threads=1)
 
     def rerank(self, model: "CollaborativeModel", facts: MovieFacts, weights: Mapping[str, float],
                words: Sequence[str]) -> np.ndarray:
