@@ -233,8 +233,14 @@ def test_typos_in_a_list_after_one_cue(nlu):
 def test_a_remake_newer_than_the_popularity_data_makes_a_title_ambiguous():
     movies = [Movie("d84", "Dune", 1984, ("sci-fi",), popularity=7), Movie("d21", "Dune", 2021, ("sci-fi",)),
               Movie("c17", "Coco", 2017, ("animation",), popularity=500), Movie("c09", "Coco", 2009, ("comedy",)),
+              Movie("s54", "A Star Is Born", 1954, ("drama",), popularity=2),
+              Movie("s18", "A Star Is Born", 2018, ("drama",)),
+              Movie("w90", "Wild Thing", 1990, ("drama",), popularity=2), Movie("w70", "Wild Thing", 1970, ("drama",)),
               *[Movie(f"p{y}", f"Popular {y}", y, ("drama",), popularity=5) for y in range(2000, 2019)]]
     nlu = _nlu_over(movies)
+    # the last year of the data counts as not covered; two mentions are no lead
+    assert {m.id for m in nlu.parse("I loved A Star Is Born").ambiguous[0][0].candidates} == {"s54", "s18"}
+    assert {m.id for m in nlu.parse("I loved Wild Thing").ambiguous[0][0].candidates} == {"w90", "w70"}
     assert {m.id for m in nlu.parse("I loved Dune").ambiguous[0][0].candidates} == {"d84", "d21"}
     assert (Slot.MOVIE, "c17", Polarity.LIKE) in _items(nlu.parse("I loved Coco"))  # an old namesake nobody names
 

@@ -30,7 +30,8 @@ _CUE_RE = re.compile(
     re.IGNORECASE,
 )
 MAX_SPAN = 10
-#: A title needs this lead in ReDial mentions over the runner-up to be picked without asking.
+#: A title needs this lead in ReDial mentions over the runner-up (and at least this many
+#: mentions) to be picked without asking.
 DOMINANCE = 6.0
 #: A title written in lower case and made of everyday words ("loved the matrix", "like heat")
 #: is read as a title only after a cue, and only when the film is this often talked about.
@@ -57,8 +58,10 @@ _MONTHS = frozenset({"january", "february", "march", "april", "may", "june", "ju
 _MONTH_DATE = re.compile(r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
                          r"\s+\d{1,2}(?:st|nd|rd|th)?\b")
 _DAY_BEFORE = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?\s+$")
-#: Namesakes from after this share of the popularity data's years have no known popularity:
-#: a recent remake ("Dune" 2021) is not outweighed by mentions collected before it came out.
+#: Namesakes from the last year of the popularity data on (the year before its newest
+#: ``_POPULARITY_TAIL`` share of talked-about films) have no known popularity when nobody
+#: mentions them: a recent remake ("Dune" 2021, "A Star Is Born" 2018) is not outweighed by
+#: mentions collected before it came out.
 _POPULARITY_TAIL = 0.005
 
 
@@ -313,7 +316,7 @@ class TitleLinker:
         mention = Mention(words, start, end, movies, None, year)
         if len(pool) == 1:
             mention.chosen = pool[0]
-        elif (pool[0].popularity >= 1 and pool[0].popularity >= DOMINANCE * pool[1].popularity
+        elif (pool[0].popularity >= DOMINANCE * max(pool[1].popularity, 1.0)
               and not any(self._popularity_unknown(m) for m in pool[1:])):
             mention.chosen = pool[0]
         else:
@@ -324,7 +327,7 @@ class TitleLinker:
         """A film newer than the popularity data (ReDial's mention counts end in 2018):
         its zero mentions say nothing about how well people know it."""
         return (self.popularity_horizon is not None and movie.year is not None
-                and movie.year > self.popularity_horizon and movie.popularity == 0)
+                and movie.year >= self.popularity_horizon and movie.popularity == 0)
 
     @staticmethod
     def _cue_items(text: str) -> list[tuple[int, int, bool]]:
