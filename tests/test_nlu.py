@@ -298,3 +298,9 @@ def test_capitalised_everyday_words_need_more_than_a_capital_for_a_rarely_named_
     assert not nlu.parse("Like Zoe's Tale?").items
     assert (Slot.MOVIE, "m", Polarity.LIKE) in _items(nlu.parse("I loved May"))
     assert (Slot.MOVIE, "y", Polarity.LIKE) in _items(nlu.parse("I really liked Yes"))
+
+
+def test_a_numbered_sequel_the_corpus_lacks_is_not_its_first_film(nlu):
+    assert not any(i.slot == Slot.MOVIE for i in nlu.parse("Recommend Interstellar 7 please").items)
+    assert (Slot.MOVIE, "6", Polarity.LIKE) in _items(nlu.parse("I loved The Matrix 10/10"))
+    assert (Slot.MOVIE, "6", Polarity.SEEN) in _items(nlu.parse("I watched The Matrix 3 times"))

@@ -53,6 +53,9 @@ _LOWER_VERDICT_RE = re.compile(
     r"(?:fav\w*|best|great|greatest|amazing|awesome|good|brilliant|excellent|incredible|fantastic|masterpiece|classic|"
     r"terrible|awful|boring|overrated|underrated|perfect)\b", re.IGNORECASE)
 _ARTICLES = frozenset({"the", "a", "an"})
+#: A number right after a title, as sequels are numbered (not a rating, a count or a time).
+_SEQUEL_NUMBER = re.compile(r"\s*(?:[2-9]|1[0-9]|ii|iii|iv|vi|vii|viii)\b(?![:/.,]\d|\s*(?:/|out of|of\b|times?\b|"
+                            r"hours?\b|hrs?\b|minutes?\b|mins?\b|stars?\b|x\b|%|\d))", re.IGNORECASE)
 _MONTHS = frozenset({"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
                      "november", "december"})
 _MONTH_DATE = re.compile(r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
@@ -243,6 +246,8 @@ class TitleLinker:
             return False  # "Sam:" heading a pasted chat line; "Zebra" in 'The Purple Zebra Returns'
         if quoted:
             return True
+        if _SEQUEL_NUMBER.match(text[end:end + 16]):
+            return False  # "Avatar 7", "Shrek 5": a sequel the corpus lacks (one it has matched as a longer span)
         words = [t.norm for t in span]
         everyday = all(w in self.common or w.isdigit() for w in words)
         capitalised = all(t.raw[0].isupper() or t.raw[0].isdigit() or t.norm in {"of", "the", "a", "and", "in", "to"}
