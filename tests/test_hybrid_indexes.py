@@ -42,3 +42,15 @@ def test_warm_retriever_answers_without_rebuilding(movie_store):
     assert found and all(c.evidence["meets_all"] for c in found[:5])
     assert [c.score for c in found if c.evidence["meets"] == found[0].evidence["meets"]] == sorted(
         (c.score for c in found if c.evidence["meets"] == found[0].evidence["meets"]), reverse=True)
+
+
+def test_a_year_bound_alone_pools_the_popular_movies_inside_it(movie_store):
+    """"old classics before 1960" must not run dry after a page: the overall most popular
+    movies are mostly recent, so a bound pulls in the most popular movies of its own range."""
+    retriever = HybridRetriever(movie_store, pool_size=15)
+    retriever.warm()
+    old = [m for m in movie_store.index.movies if m.year and m.year <= 1979 and (m.genres or m.plot)]
+    assert len(old) >= 15, "the test store should hold some old movies"
+    found = retriever.retrieve(RecQuery(preferences=Preferences(year_max=1979)), 15)
+    assert all(c.movie.year <= 1979 for c in found)
+    assert len(found) == 15  # without the year pool only the few old movies among the 15 most popular came back

@@ -34,9 +34,6 @@ CHECKER_KEYS = {"from_turn", "exclude_genres", "exclude_people", "exclude_titles
 #: Sessions that fail for a cause outside the dialogue, with the reason (not strict: they
 #: pass once the cause is fixed). Everything else must pass.
 KNOWN = {
-    "hc-old-classics": "stage-1 pool: with only a year bound (no genre, person or liked movie) the retriever "
-                       "pools the 300 most popular films, few of them before 1960, so 'more' runs dry and "
-                       "the year bound is widened (crs/recommender/hybrid.py)",
     "hc-start-over": "ReDial-only test store: the checker's catalogue also holds MovieLens's horror "
                      "'Frozen (2010)', a namesake this store lacks; passes on the full corpus",
 }

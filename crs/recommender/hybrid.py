@@ -77,6 +77,7 @@ class HybridRetriever:
         self._by_genre: dict[str, list[str]] | None = None
         self._by_person: dict[str, list[str]] | None = None
         self._popular: list[str] | None = None
+        self._popular_years = np.zeros(0, np.float32)  # release year per _popular entry (nan: unknown)
         self._max_pop = 1.0
         self._index_lock = threading.Lock()
         self._mood_text: dict[str, str] = {}  # movie id -> lower-cased plot + keywords
@@ -116,6 +117,7 @@ class HybridRetriever:
             people.update(p.lower() for p in (*m.directors, *m.cast, *m.writers))
         self._title_facts = {k: (frozenset(g), frozenset(p)) for k, (g, p) in facts.items()}
         self._max_pop = max((m.popularity for m in movies), default=1.0) or 1.0
+        self._popular_years = np.array([np.nan if m.year is None else m.year for m in movies], np.float32)
         self._popular = [m.id for m in movies]  # set last: _ensure_indexes checks it
 
     # ------------------------------------------------------------------ retrieval
@@ -139,6 +141,8 @@ class HybridRetriever:
         for genre in liked_genres:
             pool.update(dict.fromkeys(self._by_genre.get(genre, [])[: self.pool_size]))
         pool.update(dict.fromkeys(self._popular[: self.pool_size]))
+        if not (liked_genres or asks[0] or asks[1]):  # with a genre or person asked, their own pools rule
+            pool.update(dict.fromkeys(self._popular_in_years(rules.year_min, rules.year_max)))
         max_collab = max(collab.values(), default=0.0) or 1.0
         taste = {g for i, w in recency.items() if w == 1.0 for g in index.by_id[i].genres}
         allowed = [m for i in pool if (m := index.get(i)) is not None and (m.genres or m.plot) and rules.allows(m)]
@@ -153,6 +157,24 @@ class HybridRetriever:
         score, meets = scored.score.tolist(), scored.meets
         order = sorted(range(len(allowed)), key=lambda row: (-meets[row], -score[row], allowed[row].id))[:n]
         return [scored.candidate(row, None if feedback is None else float(feedback[row])) for row in order]
+
+    def _popular_in_years(self, year_min: int | None, year_max: int | None) -> list[str]:
+        """The ``pool_size`` most popular movies inside a year bound (none without one).
+
+        Used when no genre or person is asked for. With only a year bound ("old classics
+        before 1960") the other pools barely reach
+        into the range: the overall most popular movies are mostly recent, so the list
+        would run dry after a page or two and the bound would be relaxed.
+        """
+        if year_min is None and year_max is None:
+            return []
+        years = self._popular_years
+        inside = ~np.isnan(years)
+        if year_min is not None:
+            inside &= years >= year_min
+        if year_max is not None:
+            inside &= years <= year_max
+        return [self._popular[i] for i in np.flatnonzero(inside)[: self.pool_size]]
 
     def _semantic(self, query: RecQuery, liked: list[str], rewarded: list[str] = ()) -> dict[str, dict[str, float]]:
         """Chroma neighbours of each liked movie (recent first), of movies the session's
