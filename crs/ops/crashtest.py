@@ -24,6 +24,7 @@ Then two app processes on one database file serve sessions at the same time
 from __future__ import annotations
 
 import random
+import shutil
 import sqlite3
 import tempfile
 import threading
@@ -246,8 +247,8 @@ def run_crash(options: CrashOptions, progress: bool = True, echo=print) -> dict[
         raise ValueError("--kills must be >= 0 and --turns >= 1")
     workdir = Path(options.workdir or tempfile.mkdtemp(prefix="crs-crash-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    for path in workdir.glob("*.db*"):
-        path.unlink()
+    for path in workdir.glob("*.db*"):  # the databases, their WAL files and the session-lock folder
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
     movies = store_files.read_table(options.store_dir)
     driver = _Driver(options, workdir, movies, echo)
     plan = _plan_kills(driver.rng, options.turns, options.kills)
