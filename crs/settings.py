@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(8.0, gt=0, description="Per-call timeout; on timeout the template path answers.")
     llm_model_path: Path | None = Field(None, description="GGUF file of the local backend; default: the packaged Qwen2.5-Coder-0.5B, assembled once under artifacts_dir.")
     llm_threads: int = Field(2, ge=1, le=64, description="CPU threads of the local backend.")
+    llm_nlu: bool = Field(False, description="Let the session's language model (when not template) add what the rule NLU missed (crs/nlu/llm_refine.py, docs/nlu.md); off by default: one more model call per turn, not measured here.")
 
     n_recommendations: int = Field(5, ge=1, le=20, description="Movies shown per recommendation turn.")
     n_candidates: int = Field(100, ge=10, le=1000, description="Stage-1 candidates handed to stage 2.")

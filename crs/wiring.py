@@ -144,8 +144,13 @@ def build_components(settings: Settings, *, graph_checkpointer=None) -> Componen
     people = PeopleIndex(store.index, linker.starters)
     years = [m.year for m in store.index.movies if m.year and m.popularity > 0] or [2020]
     nlu = RuleNLU(linker, people, reference_year=max(years))
+    refiner = None
+    if settings.llm_nlu:  # the session's LLM adds what the rules missed (crs/nlu/llm_refine.py)
+        from crs.nlu.llm_refine import LLMRefiner
+
+        refiner = LLMRefiner.from_rule_nlu(nlu, prompts, timeout_s=settings.llm_timeout_s)
     deps = DialogueDeps(nlu=nlu, recommender=recommender, explainer=explainer, prompts=prompts,
-                        index=store.index, n_recommendations=settings.n_recommendations)
+                        index=store.index, n_recommendations=settings.n_recommendations, nlu_refiner=refiner)
     checkpointer = graph_checkpointer or open_saver(settings)
     graph = build_graph(deps, checkpointer)
     repo = Repository.from_url(settings.database_url)

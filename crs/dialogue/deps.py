@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from crs.catalog.models import MovieIndex
 from crs.nlu.rules import RuleNLU
@@ -19,3 +20,4 @@ class DialogueDeps:
     prompts: PromptLibrary
     index: MovieIndex
     n_recommendations: int = 5
+    nlu_refiner: Any = None  # crs.nlu.llm_refine.LLMRefiner when CRS_LLM_NLU is on

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -12,14 +13,20 @@ from crs.nlu.types import Intent, NLUResult
 from crs.nlu.years import parse_years
 from crs.preferences import Polarity, PreferenceItem, Preferences, Slot
 
+log = logging.getLogger(__name__)
+
 
 def make_understand(deps: DialogueDeps):
     """Build the node with its dependencies bound."""
+    refiner = deps.nlu_refiner  # None unless CRS_LLM_NLU is on
 
     def understand(state: dict[str, Any]) -> dict[str, Any]:
         text, turn = state["text"], state["turn"]
         prefs = Preferences.model_validate(state.get("preferences") or {})
-        nlu = _with_audience(deps.nlu.parse(text, turn), turn)
+        nlu = deps.nlu.parse(text, turn)
+        if refiner is not None:
+            _refine(refiner, text, nlu, turn)
+        nlu = _with_audience(nlu, turn)
         preface: list[str] = []
         excluded = list(state.get("excluded") or [])
         pending = state.get("pending")
@@ -106,6 +113,16 @@ def make_understand(deps: DialogueDeps):
         }
 
     return understand
+
+
+def _refine(refiner, text: str, nlu: NLUResult, turn: int) -> None:
+    """Let the turn's LLM (none for the template backend) add what the rules missed."""
+    from crs.llm.turn import current_backend
+
+    try:
+        refiner.refine(text, nlu, current_backend(), turn)
+    except Exception as exc:  # never let refinement break a turn: the rules' result stands
+        log.debug("NLU refinement skipped (%s)", type(exc).__name__)
 
 
 def _act(nlu: NLUResult, prefs: Preferences, ambiguous: bool, resolved: bool) -> dict[str, Any]:
