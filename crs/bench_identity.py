@@ -16,7 +16,6 @@ from __future__ import annotations
 import importlib.util
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -70,19 +69,14 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("usage: python -m crs.bench_identity OLD_TREE STORE_DIR [QUERIES]")
     import numpy as np
 
-    from crs.settings import apply_offline_env, load_settings
-
-    apply_offline_env()
-    from crs.wiring import build_components
+    from crs.bench_turns import store_components
 
     old_tree, store_dir = Path(args[0]), args[1]
     count = int(args[2]) if len(args) > 2 else 80
     old_store_module = _load("crs_old_store", old_tree / "crs" / "catalog" / "store.py")
     old_hybrid = _load("crs_old_hybrid", old_tree / "crs" / "recommender" / "hybrid.py")
-    with tempfile.TemporaryDirectory(prefix="crs-identity-") as tmp:
-        settings = load_settings(store_dir=store_dir, database_url=f"sqlite:///{Path(tmp) / 'x.db'}",
-                                 checkpoint_path=Path(tmp) / "x.checkpoints.sqlite", llm_backend="template")
-        new = build_components(settings).recommender.retriever
+    with store_components(store_dir, prefix="crs-identity-") as (_, components):
+        new = components.recommender.retriever
         old_store = old_store_module.MovieStore.open(store_dir, new.store.embedder)
         old = old_hybrid.HybridRetriever(old_store, new.collab, item_bias=new.item_bias, lexicon=new.lexicon)
         old.warm()

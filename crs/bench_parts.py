@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import collections
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -25,18 +23,12 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("usage: python -m crs.bench_parts STORE_DIR [TURNS]")
     import numpy as np
 
-    from crs.bench_turns import seeker_sessions
-    from crs.settings import apply_offline_env, load_settings
-
-    apply_offline_env()
-    import crs.recommender.feedback as feedback_module
-    from crs.wiring import build_components
+    from crs.bench_turns import answer_seeker_turns, store_components
 
     turns = int(args[1]) if len(args) > 1 else 200
-    with tempfile.TemporaryDirectory(prefix="crs-parts-") as tmp:
-        settings = load_settings(store_dir=args[0], database_url=f"sqlite:///{Path(tmp) / 'p.db'}",
-                                 checkpoint_path=Path(tmp) / "p.db.checkpoints.sqlite", llm_backend="template")
-        components = build_components(settings)
+    with store_components(args[0], prefix="crs-parts-") as (settings, components):
+        import crs.recommender.feedback as feedback_module
+
         retriever = components.recommender.retriever
         store = retriever.store
         current: collections.Counter = collections.Counter()
@@ -78,13 +70,7 @@ def main(argv: list[str] | None = None) -> None:
                 calls.append(row)
 
         retriever.retrieve = timed_retrieve
-        for texts in seeker_sessions(settings.data_dir / "redial" / "valid_dialogues.jsonl", turns):
-            session = components.service.new_session()
-            for text in texts:
-                components.service.handle_turn(session, text)
-        close = getattr(components.service, "close", None)
-        if close is not None:
-            close()
+        answer_seeker_turns(settings, components, turns)
     total = np.array([c["stage 1 in all"] for c in calls])
     print(f"stage 1 CPU time per call: n={len(total)} p50 {np.percentile(total, 50):.1f} "
           f"p95 {np.percentile(total, 95):.1f} max {total.max():.1f} ms")

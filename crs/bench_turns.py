@@ -25,6 +25,8 @@ import gc
 import resource
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,6 +97,36 @@ class _GcTimer:
 
     def close(self) -> None:
         gc.callbacks.remove(self._callback)
+
+
+@contextmanager
+def store_components(store_dir: str | Path, prefix: str = "crs-bench-") -> Iterator[tuple[Any, Any]]:
+    """(settings, components) of the app on ``store_dir`` with a throw-away database and the
+    template backend, for the stage-1 tools (``crs.bench_parts``, ``crs.bench_profile``,
+    ``crs.bench_identity``); the service is closed on exit."""
+    from crs.settings import apply_offline_env, load_settings
+
+    apply_offline_env()
+    from crs.wiring import build_components
+
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        settings = load_settings(store_dir=store_dir, database_url=f"sqlite:///{Path(tmp) / 'p.db'}",
+                                 checkpoint_path=Path(tmp) / "p.db.checkpoints.sqlite", llm_backend="template")
+        components = build_components(settings)
+        try:
+            yield settings, components
+        finally:
+            close = getattr(components.service, "close", None)
+            if close is not None:
+                close()
+
+
+def answer_seeker_turns(settings: Any, components: Any, turns: int) -> None:
+    """Send ``turns`` ReDial valid seeker messages through the app's service, a session per dialogue."""
+    for texts in seeker_sessions(settings.data_dir / "redial" / "valid_dialogues.jsonl", turns):
+        session = components.service.new_session()
+        for text in texts:
+            components.service.handle_turn(session, text)
 
 
 def seeker_sessions(dialogues_file: Path, limit_turns: int) -> list[list[str]]:
