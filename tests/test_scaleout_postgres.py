@@ -320,3 +320,38 @@ def test_longest_movie_id_fits_the_database(repo: Repository, tmp_path) -> None:
                       + json.dumps({"id": longest + "y", "title": "Too long"}) + "\n")
     with pytest.raises(AddFileError, match=rf"movies.jsonl:2: 'id' must be at most {MOVIE_ID_MAX} characters"):
         read_movie_file(movies)
+
+
+def test_a_worker_waiting_to_set_up_checkpoints_blocks_no_index_build(pg_url: str) -> None:  # noqa: F811
+    """Two workers starting together deadlocked in CI: the one waiting inside a blocking
+    pg_advisory_lock kept a transaction open, and the other's CREATE INDEX CONCURRENTLY
+    (LangGraph's setup, run while it held that lock) waited for that transaction forever."""
+    from crs.dialogue import checkpoints
+
+    conninfo = libpq_conninfo(pg_url)
+    holder = psycopg.connect(conninfo, autocommit=True)  # plays the worker setting up the tables
+    holder.execute("SELECT pg_advisory_lock(%s)", (checkpoints._SETUP_LOCK_KEY,))
+    opened: list = []
+    waiter = threading.Thread(target=lambda: opened.append(open_postgres_saver(pg_url, setup_wait_s=60)))
+    waiter.start()
+    try:
+        with psycopg.connect(conninfo, autocommit=True) as other:
+            other.execute("CREATE TABLE setup_probe (x int)")
+            other.execute("SET statement_timeout = '10s'")  # the old code: canceled here, never done
+            other.execute("CREATE INDEX CONCURRENTLY setup_probe_x ON setup_probe (x)")
+        assert waiter.is_alive() and not opened, "the waiting worker must still wait for the lock"
+    finally:
+        holder.execute("SELECT pg_advisory_unlock(%s)", (checkpoints._SETUP_LOCK_KEY,))
+        holder.close()
+        waiter.join(timeout=60)
+    assert len(opened) == 1
+    checkpoints.close_saver(opened[0])
+
+
+def test_checkpoint_setup_gives_up_with_a_clear_error(pg_url: str) -> None:  # noqa: F811
+    from crs.dialogue import checkpoints
+
+    with psycopg.connect(libpq_conninfo(pg_url), autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (checkpoints._SETUP_LOCK_KEY,))
+        with pytest.raises(RuntimeError, match="another app worker"):
+            open_postgres_saver(pg_url, setup_wait_s=0.5)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -33,15 +34,17 @@ def libpq_conninfo(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def open_postgres_saver(url: str, *, max_connections: int = 2) -> Any:
+def open_postgres_saver(url: str, *, max_connections: int = 2, setup_wait_s: float = 120.0) -> Any:
     """LangGraph's ``PostgresSaver`` on the database at ``url``, its tables created.
 
     Args:
         url: The session database URL (SQLAlchemy form, as in ``CRS_DATABASE_URL``).
         max_connections: Pool size; the saver runs one statement at a time anyway.
+        setup_wait_s: How long to wait for another worker creating the tables.
 
     Raises:
-        RuntimeError: The ``server`` extra (psycopg, langgraph-checkpoint-postgres) is missing.
+        RuntimeError: The ``server`` extra (psycopg, langgraph-checkpoint-postgres) is missing,
+            or another worker held the setup lock for longer than ``setup_wait_s``.
         psycopg.OperationalError: The database cannot be reached.
     """
     try:
@@ -57,12 +60,26 @@ def open_postgres_saver(url: str, *, max_connections: int = 2) -> Any:
     pool.open(wait=True, timeout=15)
     saver = PostgresSaver(pool)
     with pool.connection() as conn:  # held until setup is done, so two workers never race
-        conn.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK_KEY,))
+        _take_setup_lock(conn, setup_wait_s)
         try:
             saver.setup()
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK_KEY,))
     return saver
+
+
+def _take_setup_lock(conn: Any, wait_s: float) -> None:
+    """Take the setup lock by polling ``pg_try_advisory_lock``, never by a blocking
+    ``pg_advisory_lock``: a worker blocked inside that statement keeps a transaction open,
+    and the saver's ``CREATE INDEX CONCURRENTLY`` in the worker holding the lock waits for
+    every open transaction to end, so two workers starting together deadlocked (seen in CI:
+    one waiting on the advisory lock, the other's index build waiting on it)."""
+    deadline = time.monotonic() + wait_s
+    while not conn.execute("SELECT pg_try_advisory_lock(%s) AS taken", (_SETUP_LOCK_KEY,)).fetchone()["taken"]:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"another app worker has been creating the checkpoint tables for over {wait_s:.0f} s; "
+                               "check it (or the database) and start this worker again")
+        time.sleep(0.2)
 
 
 def close_saver(saver: Any) -> None:
