@@ -14,6 +14,13 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv"
   "$PY" -m venv .venv
 fi
+# python -m venv seeds the pip and setuptools that came with Python (often years old, with known
+# vulnerabilities: scripts/audit_deps.sh); pin them like every other package.
+PIP_PIN="26.3" SETUPTOOLS_PIN="84.2.1"
+if ! .venv/bin/python -m pip --version 2>/dev/null | grep -q "^pip $PIP_PIN "; then
+  echo "==> pinning the venv's pip $PIP_PIN and setuptools $SETUPTOOLS_PIN"
+  .venv/bin/python -m pip install -q "pip==$PIP_PIN" "setuptools==$SETUPTOOLS_PIN"
+fi
 if [ ! -x .venv/bin/uv ]; then
   echo "==> installing uv (fast installer) into .venv"
   .venv/bin/python -m pip install -q uv

@@ -1,6 +1,6 @@
 """Security (issue 6, item 6): unguessable session ids, isolation between sessions through
 the real app's API and UI handlers, optional password protection, no user text in logs,
-SQL through bound parameters only, and the dependency-audit verdict of scripts/audit_deps.sh.
+SQL through bound parameters only (the dependency audit is tested in tests/test_audit.py).
 
 The apps here are the real service and Gradio UI served in this process on the small
 test corpus (tests/app_fixtures.py), driven over HTTP with gradio_client.
@@ -9,7 +9,6 @@ test corpus (tests/app_fixtures.py), driven over HTTP with gradio_client.
 from __future__ import annotations
 
 import ast
-import json
 import logging
 import math
 import re
@@ -280,31 +279,3 @@ def test_hostile_text_is_stored_verbatim_not_executed(live_app: LiveApp) -> None
     view = service.session_view(session)
     assert view["history"][0]["content"] == text
     assert service.handle_turn(session, "hi")["turn"] == 1  # the tables are all still there
-
-
-# ------------------------------------------------------------------ dependency audit verdict
-
-
-def _verdict(tmp_path: Path, report: dict | None, returncode: int = 0) -> subprocess.CompletedProcess:
-    path = tmp_path / "audit.json"
-    if report is not None:
-        path.write_text(json.dumps(report), encoding="utf-8")
-    return subprocess.run([sys.executable, str(REPO / "scripts" / "audit_verdict.py"), str(path), str(returncode)],
-                          capture_output=True, text=True, timeout=60)
-
-
-def test_audit_verdict_fails_on_vulnerabilities_and_not_on_an_unreachable_service(tmp_path: Path) -> None:
-    vulnerable = {"dependencies": [
-        {"name": "requests", "version": "2.0.0", "vulns": [{"id": "PYSEC-2014-13", "fix_versions": ["2.3.0"],
-                                                            "description": "x"}]},
-        {"name": "numpy", "version": "2.4.6", "vulns": []}]}
-    done = _verdict(tmp_path, vulnerable, 1)
-    assert done.returncode == 1 and "PYSEC-2014-13" in done.stdout and "requests" in done.stdout, done.stdout
-    clean = {"dependencies": [{"name": "numpy", "version": "2.4.6", "vulns": []}]}
-    done = _verdict(tmp_path, clean)
-    assert done.returncode == 0 and "no known vulnerabilities" in done.stdout.lower(), done.stdout
-    unreachable = {"dependencies": [{"name": "numpy", "skip_reason": "Dependency not found on PyPI and could not be audited"}]}
-    done = _verdict(tmp_path, unreachable)
-    assert done.returncode == 0 and "NOT CHECKED" in done.stdout, done.stdout
-    done = _verdict(tmp_path, None, 1)  # pip-audit itself failed (no network): no report at all
-    assert done.returncode == 0 and "NOT CHECKED" in done.stdout, done.stdout
