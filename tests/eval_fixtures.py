@@ -55,13 +55,14 @@ def data_dir() -> Path:
 
 @functools.cache
 def small_model_path() -> Path:
-    """A collaborative model trained on the first 400 dialogues of each ReDial train file.
+    """A collaborative model trained on the first 400 dialogues of each ReDial train file
+    (valid held out, so the valid slices of the tests may be scored with it).
 
     Cached per test process (training takes a few seconds); fusion weights are fixed so
     the fusion grid search is skipped.
     """
     from crs.recommender.collaborative import Fusion
-    from crs.recommender.collaborative_training import build_model
+    from crs.recommender.collaborative_training import TRAIN_ONLY_FILES, build_model
 
-    model = build_model(data_dir(), limit=400, fusion=Fusion(), progress=False)
+    model = build_model(data_dir(), limit=400, fusion=Fusion(), progress=False, files=TRAIN_ONLY_FILES)
     return model.save(Path(tempfile.mkdtemp(prefix="crs-collab-")) / "collab-v1.npz")

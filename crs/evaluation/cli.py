@@ -2,7 +2,7 @@
 
     crs evaluate --dataset redial|opendialkg --file PATH [--protocol all|dedup]
                  [--k 1,10,50] [--out report.json] [--data-dir DIR] [--variants a,b]
-    crs train retriever [--data-dir DIR] [--out FILE]
+    crs train retriever [--data-dir DIR] [--out FILE] [--holdout-valid]
     crs train rl [--backend template|openai] [--samples N] [--epochs E] [--out FILE]
     crs train feedback [--db URL] [--out FILE] [--min-events N]   (crs.recommender.feedback_cli)
     crs bench [--sizes 7k,87k,300k] [--store-dir DIR] [--turns N] [--eval/--no-eval] [--build-limit N] [--train] [--out FILE]
@@ -45,7 +45,7 @@ def evaluate(
     out: Path | None = typer.Option(None, "--out", help="JSON report path (a PNG plot is written next to it). Default: reports/eval-DATASET-FILE-PROTOCOL.json"),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="The shared data folder (default: settings / CRS_DATA_DIR)."),
     variants: str | None = typer.Option(None, "--variants", help=f"Comma-separated rankers, the first is reported at top level. {_VARIANT_HELP}."),
-    model: Path | None = typer.Option(None, "--model", help="ReDial collaborative artefact to use as is (default: ARTIFACTS_DIR/collab-v2.npz when current, else trained in memory)."),
+    model: Path | None = typer.Option(None, "--model", help="ReDial collaborative artefact to use as is; refused when it was trained on dialogues of FILE (default: ARTIFACTS_DIR/collab-v2.npz, else collab-v2-trainonly.npz, each when current and not trained on FILE, else one trained in memory without FILE)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
     llm_top: int = typer.Option(20, "--llm-top", help="hybrid+llm: stage-1 candidates the LLM reorders per sample."),
     llm_cache: Path | None = typer.Option(None, "--llm-cache", help="hybrid+llm: SQLite file caching LLM answers across runs (default: in memory)."),
@@ -70,7 +70,7 @@ def evaluate(
         catalogue = load_catalogue(dataset, settings.data_dir)
         samples = list(read_samples(file, catalogue, file_format))
         rankers, info = build_rankers(dataset, names, settings, catalogue, lambda m: typer.echo(m, err=True), progress,
-                                      model, LLMOptions(top=llm_top, cache=llm_cache))
+                                      model, LLMOptions(top=llm_top, cache=llm_cache), evaluated=file)
     except (DatasetFormatError, FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
         return
@@ -104,19 +104,29 @@ def evaluate(
 
 def train_retriever(
     data_dir: Path | None = typer.Option(None, "--data-dir", help="The shared data folder (default: settings / CRS_DATA_DIR)."),
-    out: Path | None = typer.Option(None, "--out", help="Artefact path (default: ARTIFACTS_DIR/collab-v2.npz)."),
+    out: Path | None = typer.Option(None, "--out", help="Artefact path (default: ARTIFACTS_DIR/collab-v2.npz; with --holdout-valid collab-v2-trainonly.npz)."),
+    holdout_valid: bool = typer.Option(False, "--holdout-valid", help="Train on the two train files only, keeping redial/valid_dialogues.jsonl out (the model valid figures come from)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
-    """Train the collaborative model on the ReDial training files and save it."""
-    from crs.recommender.collaborative import train
+    """Train the collaborative model on the ReDial official train split (train files + valid,
+    or without valid with --holdout-valid) and save it."""
+    from crs.recommender.collaborative import ARTEFACT_NAME
+    from crs.recommender.collaborative_training import build_model
+    from crs.recommender.training_data import SHIPPED_FILES, TRAIN_ONLY_FILES, holdout_name
     from crs.settings import load_settings
 
     settings = load_settings(data_dir=data_dir)
+    files = TRAIN_ONLY_FILES if holdout_valid else SHIPPED_FILES
     try:
-        path = train(settings, progress=progress, out=out)
+        model = build_model(settings.data_dir, progress=progress, files=files)
+        path = model.save(Path(out) if out else
+                          Path(settings.artifacts_dir) / (holdout_name(ARTEFACT_NAME) if holdout_valid else ARTEFACT_NAME))
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
         return
+    for record in model.meta["training"]["files"]:
+        typer.echo(f"{record['name']}: {record['used']:,} dialogues used of {record['read']:,} "
+                   f"({record['dropped_duplicates']:,} duplicates of an earlier file dropped)")
     typer.echo(f"wrote {path} and {path.with_suffix('.json')}")
 
 

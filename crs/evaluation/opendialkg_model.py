@@ -9,6 +9,11 @@
   attributes (IDF-weighted overlap). The two weights are fitted on the training turns
   (counts from one half of the dialogues, weights chosen on the other half); the final
   counts use all training turns. Training takes seconds, so no artefact is kept.
+
+The training turns are those of every rec-turn file of the official train split we have
+(:data:`TRAIN_FILES`: train, and valid, which iEvaLM carved from it) minus the turns of the
+file being evaluated (:func:`crs.evaluation.overlap.select_opendialkg_training`): evaluating
+valid trains on train only, evaluating a test file on train + valid.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ from crs.datasets import Catalogue, EvalSample, OpenDialKGVocab, load_opendialkg
 from crs.evaluation.rankers import ScoringRanker
 
 TRAIN_FILE = "opendialkg/train_rec_turns.jsonl"
+VALID_FILE = "opendialkg/valid_rec_turns.jsonl"
+#: The rec-turn files of the official train split (each used unless it is the evaluated file).
+TRAIN_FILES = (TRAIN_FILE, VALID_FILE)
 WEIGHT_GRID = {"kg": (0.1, 0.2, 0.5, 1.0), "popularity": (0.003, 0.01, 0.03)}
 DECAY_GRID = (1.0, 0.8, 0.6, 0.4)
 
@@ -184,10 +192,12 @@ def fit_weights(samples: Sequence[EvalSample], catalogue: Catalogue, graph: Know
     return best[1]
 
 
-def build_opendialkg_rankers(data_dir: Path, catalogue: Catalogue, fit: bool = True) -> dict[str, ScoringRanker]:
-    """Train the OpenDialKG rankers on ``train_rec_turns.jsonl`` (never on the file evaluated)."""
+def build_opendialkg_rankers(data_dir: Path, catalogue: Catalogue, fit: bool = True,
+                             train: Sequence[EvalSample] | None = None) -> dict[str, ScoringRanker]:
+    """Train the OpenDialKG rankers on ``train`` (default: ``train_rec_turns.jsonl``); the
+    caller leaves out the evaluated file's turns (:func:`~crs.evaluation.overlap.select_opendialkg_training`)."""
     vocab = load_opendialkg_vocab(data_dir)
-    train = list(read_rec_turns(Path(data_dir) / TRAIN_FILE, catalogue))
+    train = list(train) if train is not None else list(read_rec_turns(Path(data_dir) / TRAIN_FILE, catalogue))
     graph = KnowledgeGraph(vocab, catalogue)
     weights = fit_weights(train, catalogue, graph) if fit else {"kg": 0.5, "popularity": 0.01, "decay": 0.6}
     counts = Cooccurrence.fit(train, catalogue)

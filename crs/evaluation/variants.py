@@ -1,10 +1,16 @@
 """Which rankers exist per dataset, and how to build them from settings.
 
 ReDial rankers share the saved collaborative model (the one ``settings.retriever_model``
-names, ``collab-v2.npz`` by default) when it exists and is current; otherwise it is
-trained in memory (about five minutes) and the user is told. OpenDialKG rankers train in
-seconds from ``train_rec_turns.jsonl`` every run. ``hybrid+llm`` wraps ``hybrid`` with
-the configured LLM backend (:mod:`crs.evaluation.llm_variant`).
+names, ``collab-v2.npz`` by default, trained on train + valid) when it exists, is current
+and was not trained on any dialogue of the evaluated file. Otherwise the valid-held-out
+artefact beside it (``collab-v2-trainonly.npz``, ``crs train retriever --holdout-valid``) is
+used under the same conditions, and failing that a model is trained in memory without the
+evaluated dialogues (about five minutes); the user is told which and why. A model given
+with ``--model`` is used as is, unless it was trained on the evaluated file: then the
+evaluation stops (:mod:`crs.evaluation.overlap`). OpenDialKG rankers train in seconds
+every run, on the official train split's rec-turn files minus the evaluated file's turns.
+``hybrid+llm`` wraps ``hybrid`` with the configured LLM backend
+(:mod:`crs.evaluation.llm_variant`).
 """
 
 from __future__ import annotations
@@ -66,34 +72,82 @@ def load_catalogue(dataset: Dataset, data_dir: Path) -> Catalogue:
     return load_opendialkg_catalogue(data_dir)
 
 
+class TrainedOnEvaluatedFile(ValueError):
+    """``--model`` was trained on dialogues of the evaluated file."""
+
+
 def load_collaborative(settings: Settings, echo: Echo, progress: bool = True,
-                       model_path: Path | None = None) -> tuple[CollaborativeModel, str]:
-    """The model at ``model_path`` if given; else the saved one when present and current,
-    else one trained now. Returns (model, provenance)."""
-    from crs.recommender.collaborative_training import build_model, data_fingerprint
+                       model_path: Path | None = None, evaluated: Path | None = None,
+                       catalogue: Catalogue | None = None) -> tuple[CollaborativeModel, str]:
+    """The model to evaluate ``evaluated`` with. Returns (model, provenance).
+
+    ``model_path`` given: that model, unless it was trained on dialogues of ``evaluated``
+    (raises :class:`TrainedOnEvaluatedFile`). Otherwise the settings' artefact, else its
+    valid-held-out sibling, each only when current and not trained on ``evaluated``; else
+    a model trained now without the dialogues of ``evaluated``.
+    """
+    from crs.evaluation.overlap import describe_file, is_current, read_meta, redial_overlap, training_files
+    from crs.recommender.collaborative_training import build_model
+    from crs.recommender.training_data import holdout_name
+
+    catalogue = catalogue or load_redial_catalogue(settings.data_dir)
+    described = describe_file(evaluated, catalogue) if evaluated is not None else None
+
+    def overlap_of(path: Path, meta: dict) -> str:
+        """Why ``path`` must not score ``evaluated`` ("" when it may)."""
+        if described is None:
+            return ""
+        files = training_files(meta, settings.data_dir, catalogue)
+        if files is None:
+            return ""
+        found = redial_overlap(files, described, settings.data_dir, catalogue)
+        return f"{path} was trained on {found.describe()} of {evaluated}" if found else ""
 
     if model_path is not None:
+        meta = read_meta(model_path) or {}
+        if described is not None and training_files(meta, settings.data_dir, catalogue) is None:
+            echo(f"{model_path} does not record its training dialogues: cannot check that it was not trained on {evaluated}")
+        why = overlap_of(Path(model_path), meta)
+        if why:
+            raise TrainedOnEvaluatedFile(
+                f"{why}; it would be scored on its own training data. Evaluate with a model trained without "
+                f"them (`crs train retriever --holdout-valid` writes {Path(settings.artifacts_dir) / holdout_name(artefact_path(settings).name)}), "
+                "or leave out --model to train one in memory")
         return CollaborativeModel.load(model_path), str(model_path)
-    path = artefact_path(settings)
-    reason = f"no artefact at {path}"
-    if path.exists():
+    main = artefact_path(settings)
+    reasons: list[str] = []
+    for path in (main, main.with_name(holdout_name(main.name))):
+        meta = read_meta(path)
+        if meta is None:
+            reasons.append(f"no artefact at {path}")
+            continue
+        current, why = is_current(meta, settings.data_dir)
+        why = why and f"{path} was {why}"
+        why = why or overlap_of(path, meta)
+        if why:
+            reasons.append(why)
+            continue
         try:
             model = CollaborativeModel.load(path)
         except ValueError as exc:
-            reason = str(exc)
-        else:
-            current = data_fingerprint(settings.data_dir)
-            if model.meta.get("fingerprint") == current and model.meta.get("limit") is None:
-                return model, str(path)
-            reason = f"{path} was trained on other data (fingerprint {model.meta.get('fingerprint')} != {current})"
-    echo(f"{reason}: training the collaborative model in memory (~5 min; `crs train retriever` saves it)")
-    return build_model(settings.data_dir, progress=progress), "trained in memory"
+            reasons.append(str(exc))
+            continue
+        if reasons:
+            echo("; ".join(reasons) + f": using {path} (not trained on it)")
+        return model, str(path)
+    echo("; ".join(reasons) + ": training the collaborative model in memory"
+         + (f" without the dialogues of {evaluated}" if described is not None else "")
+         + " (~5 min; `crs train retriever` saves one)")
+    exclude = described.exclusion() if described is not None else None
+    return build_model(settings.data_dir, progress=progress, exclude=exclude), "trained in memory" + (
+        f" without the dialogues of {evaluated}" if described is not None else "")
 
 
 def build_rankers(dataset: Dataset, names: Sequence[str], settings: Settings, catalogue: Catalogue,
                   echo: Echo, progress: bool = True, model_path: Path | None = None,
-                  llm: LLMOptions | None = None) -> tuple[dict[str, Ranker], dict[str, object]]:
-    """Build the named rankers (in that order). Returns (rankers, provenance info for the report)."""
+                  llm: LLMOptions | None = None, evaluated: Path | None = None) -> tuple[dict[str, Ranker], dict[str, object]]:
+    """Build the named rankers (in that order) for scoring the file ``evaluated`` (None: no
+    overlap check). Returns (rankers, provenance info for the report)."""
     llm = llm or LLMOptions()
     backend = None
     if "hybrid+llm" in names:  # a misconfigured backend fails before minutes of model loading
@@ -101,7 +155,7 @@ def build_rankers(dataset: Dataset, names: Sequence[str], settings: Settings, ca
 
         backend = llm.backend if llm.backend is not None else make_backend(settings)
     stage1 = list(dict.fromkeys("hybrid" if n == "hybrid+llm" else n for n in names))
-    rankers, info = _build_stage1(dataset, stage1, settings, catalogue, echo, progress, model_path)
+    rankers, info = _build_stage1(dataset, stage1, settings, catalogue, echo, progress, model_path, evaluated)
     if backend is not None:
         rankers["hybrid+llm"] = _llm_ranker(dataset, rankers["hybrid"], settings, catalogue, llm, backend)
     return {n: rankers[n] for n in names}, info
@@ -123,19 +177,25 @@ def _llm_ranker(dataset: Dataset, base: Ranker, settings: Settings, catalogue: C
 
 
 def _build_stage1(dataset: Dataset, names: Sequence[str], settings: Settings, catalogue: Catalogue,
-                  echo: Echo, progress: bool, model_path: Path | None) -> tuple[dict[str, Ranker], dict[str, object]]:
+                  echo: Echo, progress: bool, model_path: Path | None,
+                  evaluated: Path | None = None) -> tuple[dict[str, Ranker], dict[str, object]]:
     if dataset is Dataset.OPENDIALKG:
-        from crs.evaluation.opendialkg_model import build_opendialkg_rankers
+        from crs.evaluation.opendialkg_model import TRAIN_FILE, TRAIN_FILES, build_opendialkg_rankers
+        from crs.evaluation.overlap import select_opendialkg_training
 
-        built = build_opendialkg_rankers(settings.data_dir, catalogue)
+        # without a file to check against, only the train file (the valid turns may be what is scored)
+        files = TRAIN_FILES if evaluated is not None else (TRAIN_FILE,)
+        training = select_opendialkg_training(settings.data_dir, catalogue, files, evaluated)
+        echo(f"OpenDialKG: {training.describe()}")
+        built = build_opendialkg_rankers(settings.data_dir, catalogue, train=training.samples)
         counts = built["cooccurrence"].counts
         popularity = dict(zip(catalogue.ids, counts.popularity.tolist()))
         pool: dict[str, Ranker] = {**built, "popularity": PopularityRanker(catalogue, popularity)}
         hybrid = built["hybrid"]
-        info = {"model": "trained in memory on opendialkg/train_rec_turns.jsonl",
+        info = {"model": "trained in memory: " + training.describe(), "training_files": training.files,
                 "hybrid_weights": {"kg": hybrid.kg, "popularity": hybrid.popularity, "decay": hybrid.decay}}
         return {n: pool[n] for n in names}, info
-    model, provenance = load_collaborative(settings, echo, progress, model_path)
+    model, provenance = load_collaborative(settings, echo, progress, model_path, evaluated, catalogue)
     popularity = dict(zip(model.item_ids, model.popularity.tolist()))
     factories: dict[str, Callable[[], Ranker]] = {
         "popularity": lambda: PopularityRanker(catalogue, popularity),
@@ -144,5 +204,7 @@ def _build_stage1(dataset: Dataset, names: Sequence[str], settings: Settings, ca
         "hybrid-stage1": lambda: HybridRanker(catalogue, replace(model, ranker=None), name="hybrid-stage1"),
     }
     info = {"model": provenance, "lambda": model.meta.get("lambda"), "fusion": asdict(model.fusion),
-            "ease_fusion": asdict(model.ease_fusion), "ranker": model.meta.get("ranker")}
+            "ease_fusion": asdict(model.ease_fusion), "ranker": model.meta.get("ranker"),
+            "training_files": [{k: f.get(k) for k in ("name", "sha256", "used")}
+                               for f in (model.meta.get("training") or {}).get("files", [])]}
     return {n: factories[n]() for n in names}, info

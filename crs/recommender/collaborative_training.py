@@ -1,15 +1,18 @@
 """Training of :class:`~crs.recommender.collaborative.CollaborativeModel` on ReDial train files.
 
 Rows are training dialogues (``train_dialogues.jsonl`` + the dialogues of
-``train_reduced_qa.json.zip`` that are not already in it);
+``train_reduced_qa.json.zip`` that are not already in it + ``valid_dialogues.jsonl``, a slice of
+the official train split, unless held out; which files, and the record of them the artefact
+keeps: :mod:`crs.recommender.training_data`);
 columns are mentioned movies (1.0, or the speaker weight) and the content words of the
 dialogue; a metadata similarity block comes from :mod:`collaborative_content`.
 Fusion weights (words, content, popularity prior, recency decay) are fitted
-honestly: a model trained on the other reduced QA dialogues alone scores the samples of the
+honestly: a model trained on the other dialogues (reduced QA, valid) alone scores the samples of the
 1,270 official-format training dialogues, the grid point with the best R@10 + R@50
 (dedup) wins, and the final model is then trained on everything. The pool ranker
 (:mod:`crs.recommender.ltr`) is then fitted on cross-fitted pools of all training
-dialogues (:mod:`crs.recommender.ltr_training`). No valid or test file is read here.
+dialogues (:mod:`crs.recommender.ltr_training`). No test file is read here, and valid only
+as training data of the shipped model (never to choose anything).
 """
 
 from __future__ import annotations
@@ -27,14 +30,24 @@ import scipy.sparse as sp
 from tqdm import tqdm
 
 from crs.datasets import Catalogue, Dialogue, EvalSample, Role, Utterance, dialogue_samples
-from crs.datasets import load_redial_catalogue, read_dialogues, read_reduced_qa
+from crs.datasets import load_redial_catalogue
 from crs.recommender.collaborative import CollaborativeModel, Fusion, fit_ease, strip_titles, tokenize
 from crs.recommender.collaborative_content import INFO_FILE, content_similarity
+from crs.recommender.training_data import (  # noqa: F401  (drop_duplicates: re-exported)
+    SHIPPED_FILES,
+    TRAIN_ONLY_FILES,
+    Exclusion,
+    TrainingSet,
+    drop_duplicates,
+    file_sha256,
+    load_training_set,
+)
 
 DEFAULT_LAMBDA = 200.0  # chosen on valid (EVALUATION.md reference; 50..500 within .005 R@10)
 DEFAULT_WORD_LAMBDA = 200.0  # chosen on valid (50..1000 tried)
 DEFAULT_MIN_DF = 10
-TRAIN_FILES = ("redial/train_dialogues.jsonl", "redial/train_reduced_qa.json.zip")
+#: The two train files (valid held out); ``build_model`` defaults to ``SHIPPED_FILES`` (+ valid).
+TRAIN_FILES = TRAIN_ONLY_FILES
 FUSION_GRID = {"words": (0.0, 0.15, 0.3, 0.5), "content": (0.0, 0.02, 0.05, 0.1),
                "popularity": (0.0005, 0.001, 0.003), "decay": (0.7, 0.9, 1.0)}
 
@@ -66,45 +79,18 @@ def fingerprint(paths: Sequence[Path]) -> str:
     return digest.hexdigest()[:16]
 
 
-def _signature(dialogue: Dialogue) -> tuple[tuple[str, ...], frozenset[tuple[str, ...]]]:
-    mentions = tuple(sorted(i for u in dialogue.utterances for i in u.item_ids))
-    return mentions, frozenset(t for u in dialogue.utterances if len(t := tuple(tokenize(u.text))) > 2)
-
-
-def drop_duplicates(full: Sequence[Dialogue], reduced: Sequence[Dialogue]) -> list[Dialogue]:
-    """``reduced`` minus the dialogues that are also in ``full``.
-
-    The reduced QA file turns out to contain (almost) all 1,270 official-format train
-    dialogues again: counting them twice would overweight them and would leak into the
-    fusion fit. A duplicate has the same movie mentions (as a multiset) and shares a
-    message word for word (speakers are sometimes swapped between the files).
-    """
-    seen: dict[tuple[str, ...], list[frozenset[tuple[str, ...]]]] = {}
-    for d in full:
-        mentions, texts = _signature(d)
-        if mentions:
-            seen.setdefault(mentions, []).append(texts)
-    kept = []
-    for d in reduced:
-        mentions, texts = _signature(d)
-        if not any(texts & other for other in seen.get(mentions, ())):
-            kept.append(d)
-    return kept
-
-
-def data_fingerprint(data_dir: Path) -> str:
-    """The fingerprint of everything the model is trained on."""
-    return fingerprint([Path(data_dir) / f for f in (*TRAIN_FILES, INFO_FILE)])
+def data_fingerprint(data_dir: Path, files: Sequence[str] = TRAIN_FILES) -> str:
+    """The fingerprint of everything a model is trained on (``files`` + the movie metadata)."""
+    return fingerprint([Path(data_dir) / f for f in (*files, INFO_FILE)])
 
 
 def load_training_dialogues(data_dir: Path, catalogue: Catalogue, limit: int | None = None,
-                            progress: bool = False) -> tuple[list[Dialogue], list[Dialogue]]:
-    """(official-format train dialogues, the other reduced-QA dialogues), each cut to ``limit``."""
-    labels = dict(zip(catalogue.ids, catalogue.labels))
-    full = list(itertools.islice(read_dialogues(Path(data_dir) / TRAIN_FILES[0]), limit))
-    qa = read_reduced_qa(Path(data_dir) / TRAIN_FILES[1], labels)
-    reduced = list(tqdm(itertools.islice(qa, limit), desc="reading train dialogues", disable=not progress, leave=False))
-    return full, drop_duplicates(full, reduced)
+                            progress: bool = False, files: Sequence[str] = TRAIN_FILES
+                            ) -> tuple[list[Dialogue], list[Dialogue]]:
+    """(fusion-fit dialogues: the official-format train file, every other training dialogue),
+    each file cut to ``limit``; see :func:`~crs.recommender.training_data.load_training_set`."""
+    training = load_training_set(data_dir, catalogue, files, limit, progress)
+    return training.fit, training.rest
 
 
 def fit_blocks(dialogues: Sequence[Dialogue], catalogue: Catalogue, lam: float = DEFAULT_LAMBDA,
@@ -198,7 +184,8 @@ def fit_fusion(model: CollaborativeModel, samples: Sequence[EvalSample], labels:
 
 def build_model(data_dir: Path, lam: float = DEFAULT_LAMBDA, min_df: int = DEFAULT_MIN_DF,
                 limit: int | None = None, fusion: Fusion | None = None, progress: bool = True,
-                content_top_k: int = 200, ranker: bool = True) -> CollaborativeModel:
+                content_top_k: int = 200, ranker: bool = True, files: Sequence[str] = SHIPPED_FILES,
+                exclude: Exclusion | None = None, training: TrainingSet | None = None) -> CollaborativeModel:
     """Train the ReDial collaborative model (and, unless ``fusion`` is given, fit its fusion).
 
     Args:
@@ -209,11 +196,16 @@ def build_model(data_dir: Path, lam: float = DEFAULT_LAMBDA, min_df: int = DEFAU
         progress: Show progress bars.
         content_top_k: Metadata neighbours kept per movie.
         ranker: Also fit the second-stage pool ranker (cross-fitted; the longest step).
+        files: The training files (default: the whole official train split we have, valid
+            included; ``TRAIN_ONLY_FILES`` holds valid out).
+        exclude: Dialogues never to train on (an evaluated file's).
+        training: Dialogues already selected (overrides files / limit / exclude).
     """
     start = time.perf_counter()
     catalogue = load_redial_catalogue(data_dir)
     labels = dict(zip(catalogue.ids, catalogue.labels))
-    full, reduced = load_training_dialogues(data_dir, catalogue, limit, progress)
+    training = training or load_training_set(data_dir, catalogue, files, limit, progress, exclude)
+    full, reduced = training.fit, training.rest
     content = content_similarity(data_dir, catalogue.ids, content_top_k)
     fit_report: dict[str, dict[str, float]] = {}
     ease_fusion = Fusion(words=0.0, popularity=fusion.popularity, decay=fusion.decay) if fusion else None
@@ -237,9 +229,12 @@ def build_model(data_dir: Path, lam: float = DEFAULT_LAMBDA, min_df: int = DEFAU
                                lambda rows: fit_blocks(rows, catalogue, lam, min_df, content), progress=progress)
         model.ranker = fit_ranker(pools)
     model.meta.update({
-        "fingerprint": data_fingerprint(data_dir),
+        "fingerprint": data_fingerprint(data_dir, [f["name"] for f in training.files]),
+        "info_sha256": file_sha256(Path(data_dir) / INFO_FILE), "training": training.record(),
         "limit": limit, "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "fusion_fit": {"on": TRAIN_FILES[0], "model_trained_on": TRAIN_FILES[1], "dedup": fit_report},
+        "fusion_fit": {"on": next(f["name"] for f in training.files if f["role"].startswith("fusion")),
+                       "model_trained_on": [f["name"] for f in training.files if f["role"] == "model"],
+                       "dedup": fit_report},
         "seconds": round(time.perf_counter() - start, 1), "catalogue": "redial/movies_with_mentions.csv",
     })
     return model

@@ -102,9 +102,13 @@ def build_context(model: CollaborativeModel, sample: EvalSample, fusion: Fusion,
 
 def held_out_model(data_dir: Path, base: CollaborativeModel, catalogue: Catalogue, limit: int | None = None,
                    progress: bool = False) -> tuple[CollaborativeModel, list[EvalSample]]:
-    """Blocks fitted on the reduced-QA dialogues only, and the samples of the official-format
-    training dialogues they score (new targets only, as in the dedup protocol)."""
-    full, reduced = load_training_dialogues(data_dir, catalogue, limit, progress)
+    """Blocks fitted on the other training dialogues (reduced QA, and valid when ``base`` was
+    trained on it), and the samples of the official-format training dialogues they score (new
+    targets only, as in the dedup protocol). The files are those ``base`` records."""
+    from crs.recommender.training_data import TRAIN_ONLY_FILES, recorded_files
+
+    files = recorded_files(base.meta) or TRAIN_ONLY_FILES
+    full, reduced = load_training_dialogues(data_dir, catalogue, limit, progress, files)
     model = fit_blocks(reduced, catalogue, float(base.meta.get("lambda", 200.0)), int(base.meta.get("min_df", 10)),
                        base.content_item, float(base.meta.get("word_lambda", 200.0)))
     samples = [s for d in full for s in dialogue_samples(d, catalogue) if not s.repeated and s.target is not None]
