@@ -9,6 +9,7 @@ HTTP (tests/test_scaleout_e2e.py).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -80,3 +81,28 @@ def check(acked: list[dict[str, Any]], stored_texts: list[str], final_liked_genr
         assert genre in liked, f"turn {t['turn']} lost its own preference {genre}"
         seen.add(genre)
     assert seen <= set(final_liked_genres), f"lost acknowledged preferences {sorted(seen - set(final_liked_genres))}"
+
+
+def busy_session_is_refused_then_kept(a: Any, b: Any, other: Any) -> None:
+    """Worker ``b`` finds the session locked by a third worker (``other``, a Repository that
+    holds the lock as if mid-turn): it answers "send it again" within seconds and stores
+    nothing; once the lock is released, the resent message is turn 1 with turn 0's taste."""
+    import pytest
+
+    from crs.service import SessionBusyError
+
+    sid = "busy-session"
+    a.handle_turn(sid, message("westerns"))
+    release = other.lock_session(sid, timeout_s=1)
+    try:
+        b.session_wait_s = 0.5
+        started = time.monotonic()
+        with pytest.raises(SessionBusyError, match="send it again"):
+            b.handle_turn(sid, message("comedies"))
+        assert time.monotonic() - started < 3
+        assert [t["user_text"] for t in b.repo.history(sid)] == [message("westerns")]  # nothing half-stored
+    finally:
+        release()
+        other.close()
+    again = b.handle_turn(sid, message("comedies"))  # the user sends it again
+    assert again["turn"] == 1 and {"western", "comedy"} <= set(again["preferences"]["liked_genres"])

@@ -8,7 +8,6 @@ two ``crs chat`` processes over HTTP is in tests/test_scaleout_e2e.py.
 
 from __future__ import annotations
 
-import time
 
 import psycopg
 import pytest
@@ -17,7 +16,7 @@ from crs.dialogue.checkpoints import libpq_conninfo
 from crs.settings import Settings
 from crs.storage import Repository
 from scaleout_fixtures import chroma_url, pg_url, postgres_admin_url, server_store  # noqa: F401  (fixtures)
-from session_race import PHRASES, check, message, race
+from session_race import PHRASES, busy_session_is_refused_then_kept, check, race
 
 pytestmark = pytest.mark.scaleout
 
@@ -55,25 +54,8 @@ def test_same_session_turns_on_two_workers_are_serialised(two_workers, pg_url: s
 
 
 def test_a_busy_session_asks_to_send_again_and_loses_nothing(two_workers, pg_url: str) -> None:  # noqa: F811
-    from crs.service import SessionBusyError
+    busy_session_is_refused_then_kept(*two_workers, Repository.from_url(pg_url))
 
-    a, b = two_workers
-    sid = "busy-session"
-    a.handle_turn(sid, message("westerns"))
-    other = Repository.from_url(pg_url)  # a third worker, mid-turn of the session
-    release = other.lock_session(sid, timeout_s=1)
-    try:
-        b.session_wait_s = 0.5
-        started = time.monotonic()
-        with pytest.raises(SessionBusyError, match="send it again"):
-            b.handle_turn(sid, message("comedies"))
-        assert time.monotonic() - started < 3
-        assert [t["user_text"] for t in b.repo.history(sid)] == [message("westerns")]
-    finally:
-        release()
-        other.close()
-    again = b.handle_turn(sid, message("comedies"))
-    assert again["turn"] == 1 and {"western", "comedy"} <= set(again["preferences"]["liked_genres"])
 
 
 def test_close_closes_the_checkpoint_pool(server_store: Settings, pg_url: str) -> None:  # noqa: F811

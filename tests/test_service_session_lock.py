@@ -20,7 +20,7 @@ import pytest
 from crs.settings import Settings
 from crs.storage import Repository, SessionLockTimeout
 from crs.storage.session_lock import FileSessionLocks, session_lock_key
-from session_race import PHRASES, check, message, race
+from session_race import PHRASES, busy_session_is_refused_then_kept, check, race
 
 
 @pytest.fixture
@@ -99,25 +99,8 @@ def test_without_the_database_lock_the_same_race_loses_turns(two_services) -> No
 
 
 def test_a_busy_session_asks_to_send_again_and_loses_nothing(two_services, tmp_path: Path) -> None:
-    from crs.service import SessionBusyError
+    busy_session_is_refused_then_kept(*two_services, Repository.from_url(f"sqlite:///{tmp_path / 'crs.db'}"))
 
-    a, b = two_services
-    sid = "busy-session"
-    a.handle_turn(sid, message("westerns"))
-    other = Repository.from_url(f"sqlite:///{tmp_path / 'crs.db'}")  # a third worker, mid-turn
-    release = other.lock_session(sid, timeout_s=1)
-    try:
-        b.session_wait_s = 0.5
-        started = time.monotonic()
-        with pytest.raises(SessionBusyError, match="send it again"):
-            b.handle_turn(sid, message("comedies"))
-        assert time.monotonic() - started < 3
-        assert [t["user_text"] for t in b.repo.history(sid)] == [message("westerns")]  # nothing half-stored
-    finally:
-        release()
-        other.close()
-    again = b.handle_turn(sid, message("comedies"))  # the user sends it again: turn 1, with turn 0's taste
-    assert again["turn"] == 1 and {"western", "comedy"} <= set(again["preferences"]["liked_genres"])
 
 
 def test_close_closes_the_checkpoint_connection(small_store: Settings, tmp_path: Path) -> None:
