@@ -17,7 +17,6 @@ import re
 import secrets
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -68,7 +67,9 @@ class ChatService(SessionControls):
             raise ValueError(f"session_wait_s must be positive, got {session_wait_s}")
         self.session_wait_s = session_wait_s
         self.close_checkpointer = close_checkpointer
-        self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        #: session id -> [its in-process lock, how many turns hold or wait for it]; an entry
+        #: goes when its last user leaves, so the table does not grow with every session seen.
+        self._locks: dict[str, list[Any]] = {}
         self._locks_guard = threading.Lock()
 
     # ------------------------------------------------------------------ sessions
@@ -89,20 +90,28 @@ class ChatService(SessionControls):
 
         deadline = time.monotonic() + self.session_wait_s
         with self._locks_guard:
-            local = self._locks[session_id]
-        if not local.acquire(timeout=self.session_wait_s):
-            raise SessionBusyError(SessionBusyError.MESSAGE)
+            entry = self._locks.setdefault(session_id, [threading.Lock(), 0])
+            entry[1] += 1
+        local: threading.Lock = entry[0]
         try:
+            if not local.acquire(timeout=self.session_wait_s):
+                raise SessionBusyError(SessionBusyError.MESSAGE)
             try:
-                release = self.repo.lock_session(session_id, max(0.001, deadline - time.monotonic()))
-            except SessionLockTimeout as exc:
-                raise SessionBusyError(SessionBusyError.MESSAGE) from exc
-            try:
-                yield
+                try:
+                    release = self.repo.lock_session(session_id, max(0.001, deadline - time.monotonic()))
+                except SessionLockTimeout as exc:
+                    raise SessionBusyError(SessionBusyError.MESSAGE) from exc
+                try:
+                    yield
+                finally:
+                    release()
             finally:
-                release()
+                local.release()
         finally:
-            local.release()
+            with self._locks_guard:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del self._locks[session_id]
 
     # ------------------------------------------------------------------ turns
     def clean(self, text: Any) -> tuple[str, str]:

@@ -81,6 +81,10 @@ def test_same_session_turns_on_two_services_are_serialised(two_services) -> None
     # The dialogue state (checkpoint) agrees with the rows: the next turn, on either service, sees all 8.
     nxt = a.handle_turn(sid, "what should I watch?")
     assert nxt["turn"] == 8 and set(PHRASES.values()) <= set(nxt["preferences"]["liked_genres"])
+    # The in-process lock table keeps only sessions with a turn in flight (it used to grow with
+    # every session a worker had seen), also after threads raced on one entry.
+    a.handle_turn("another-session", "hello")
+    assert a._locks == {} and b._locks == {}  # noqa: SLF001
 
 
 def test_without_the_database_lock_the_same_race_loses_turns(two_services) -> None:
