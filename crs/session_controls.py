@@ -195,8 +195,6 @@ class SessionControls:
             saver = getattr(self.graph, "checkpointer", None)
             if saver is not None:
                 self._purge_checkpoints(saver, session_id)
-        with self._locks_guard:
-            self._locks.pop(session_id, None)
         if getattr(self, "llm", None) is not None:
             self.llm.forget(session_id)  # its API key, if any
         return removed or had_state
