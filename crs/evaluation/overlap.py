@@ -146,12 +146,25 @@ def redial_overlap(files: list[dict[str, Any]], evaluated: EvaluatedFile, data_d
         count += sum(content_key(d) in content for d in rest)
         rest = [d for d in rest if content_key(d) not in content]
         path = Path(data_dir) / record["name"]
-        if rest and path.exists():  # a copy in another shape: same mentions and a shared message
-            name = record["name"]
-            train = read_reduced_qa(path, labels) if name.endswith(".zip") else read_dialogues(path)
-            count += len(rest) - len(drop_duplicates(list(train), rest))
+        if rest and path.exists() and content:  # a copy in another shape: same mentions and a shared message
+            trained = [d for d in _file_dialogues(path, labels) if content_key(d) in content]
+            count += len(rest) - len(drop_duplicates(trained, rest))
         found[record["name"]] = count
     return Overlap(found, evaluated.size)
+
+
+_READ: dict[tuple[str, int, int], list[Dialogue]] = {}
+
+
+def _file_dialogues(path: Path, labels: dict[str, str]) -> list[Dialogue]:
+    """The dialogues of a training file (kept for the process: a check reads each file once)."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _READ:
+        if len(_READ) >= 4:
+            _READ.clear()
+        _READ[key] = list(read_reduced_qa(path, labels) if path.name.endswith(".zip") else read_dialogues(path))
+    return _READ[key]
 
 
 def read_meta(path: Path) -> dict[str, Any] | None:
