@@ -188,3 +188,15 @@ def test_opendialkg_trains_on_every_official_train_file_but_the_evaluated_one(tm
     part.write_text("".join(valid.splitlines(keepends=True)[:100]), encoding="utf-8")
     on_part = select_opendialkg_training(data_dir(), catalogue, TRAIN_FILES, part)
     assert 0 < on_part.files[1]["dropped"] < held["read"] and on_part.files[0]["dropped"] == 0
+
+
+def test_simulate_runs_the_app_with_a_model_not_trained_on_the_file(tmp_path):
+    from crs.evaluation.overlap import app_settings_for_file
+
+    messages: list[str] = []
+    settings = _settings(_artifacts())
+    on_valid = app_settings_for_file(settings, _write(tmp_path / "v.jsonl", _valid_lines(0, 10)), messages.append)
+    assert on_valid.retriever_model == str(_artifacts() / "collab-v2-trainonly.npz") and "not trained on it" in messages[0]
+    unseen = app_settings_for_file(settings, _write(tmp_path / "t.jsonl", _valid_lines(LIMIT, LIMIT + 5)), messages.append)
+    assert unseen.retriever_model == str(_artifacts() / "collab-v2.npz") and len(messages) == 1
+    assert app_settings_for_file(_settings(tmp_path), tmp_path / "t.jsonl", messages.append).retriever_model == "collab-v2.npz"

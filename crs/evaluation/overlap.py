@@ -220,3 +220,40 @@ def select_opendialkg_training(data_dir: Path, catalogue: Catalogue, files: Sequ
     if not samples:
         raise ValueError(f"every OpenDialKG training sample is in {evaluated}: nothing left to train on")
     return OpenDialKGTraining(samples, records)
+
+
+# --------------------------------------------------------------------------- the app's model
+
+def app_settings_for_file(settings: Any, file: Path, echo: Any) -> Any:
+    """``settings`` whose ``retriever_model`` (the app's collaborative artefact) was not trained
+    on the ReDial dialogues of ``file``: the configured one, else its valid-held-out sibling
+    (``collab-v2-trainonly.npz``). For tools that run the whole app on a dialogue file
+    (``crs simulate``).
+
+    Raises:
+        ValueError: both were trained on dialogues of ``file``.
+    """
+    from crs.datasets import load_redial_catalogue
+    from crs.recommender.collaborative import artefact_path
+    from crs.recommender.training_data import holdout_name
+
+    main = artefact_path(settings)
+    if read_meta(main) is None:
+        return settings  # the app runs without a collaborative model: nothing to check
+    catalogue = load_redial_catalogue(settings.data_dir)
+    described = describe_file(file, catalogue)
+    reasons = []
+    for path in (main, main.with_name(holdout_name(main.name))):
+        meta = read_meta(path)
+        if meta is None:
+            reasons.append(f"no artefact at {path}")
+            continue
+        files = training_files(meta, settings.data_dir, catalogue)
+        found = redial_overlap(files, described, settings.data_dir, catalogue) if files is not None else Overlap()
+        if found:
+            reasons.append(f"{path} was trained on {found.describe()} of {file}")
+            continue
+        if path != main:
+            echo("; ".join(reasons) + f": the app runs with {path} (not trained on it)")
+        return settings.model_copy(update={"retriever_model": str(path)})
+    raise ValueError("; ".join(reasons) + ": train one without them (`crs train retriever --holdout-valid`)")

@@ -67,6 +67,13 @@ def simulate(
     with tempfile.TemporaryDirectory(prefix="crs-simulate-") as tmp:
         settings = load_settings(data_dir=data_dir, store_dir=store_dir, database_url=f"sqlite:///{Path(tmp) / 'sim.db'}",
                                  checkpoint_path=Path(tmp) / "sim.checkpoints.sqlite")
+        if str(dataset) == "redial":  # never let the bot's model have been trained on these dialogues
+            from crs.evaluation.overlap import app_settings_for_file
+
+            try:
+                settings = app_settings_for_file(settings, file, lambda m: typer.echo(m, err=True))
+            except ValueError as exc:
+                _fail(str(exc))
         try:
             components = build_components(settings)
         except CorpusMissingError as exc:
