@@ -81,13 +81,14 @@ def test_explicit_model_trained_on_the_file_is_refused_even_renamed(tmp_path):
     result = CliRunner().invoke(_app(), ["evaluate", "--dataset", "redial", "--file", str(renamed), "--no-progress",
                                          "--model", str(_artifacts() / "collab-v2.npz"), "--data-dir", str(data_dir())])
     assert result.exit_code == 2
-    assert "was trained on 20 of its 20 dialogues (20 in redial/valid_dialogues.jsonl)" in result.output
+    assert f"was trained on 20 of the 20 dialogues of {renamed} (20 in redial/valid_dialogues.jsonl)" in \
+        " ".join(result.output.split())
     assert "--holdout-valid" in result.output
     # new conversation ids, same messages: still caught (by content)
     edited = [json.dumps({**json.loads(line), "conversationId": f"x{i}"}) for i, line in enumerate(_valid_lines(0, 20))]
     from crs.evaluation.variants import TrainedOnEvaluatedFile, load_collaborative
 
-    with pytest.raises(TrainedOnEvaluatedFile, match="20 of its 20"):
+    with pytest.raises(TrainedOnEvaluatedFile, match="20 of the 20 dialogues"):
         load_collaborative(_settings(_artifacts()), lambda m: None, False, _artifacts() / "collab-v2.npz",
                            _write(tmp_path / "edited.jsonl", edited), _catalogue())
 
@@ -99,7 +100,7 @@ def test_default_model_falls_back_to_the_holdout_artefact(tmp_path):
     sliced = _write(tmp_path / "slice.jsonl", _valid_lines(5, 25))
     model, provenance = load_collaborative(_settings(_artifacts()), messages.append, False, None, sliced, _catalogue())
     assert provenance == str(_artifacts() / "collab-v2-trainonly.npz")
-    assert "collab-v2.npz was trained on 20 of its 20 dialogues" in messages[0] and "using" in messages[0]
+    assert "collab-v2.npz was trained on 20 of the 20 dialogues" in messages[0] and "using" in messages[0]
     assert "redial/valid_dialogues.jsonl" not in [f["name"] for f in model.meta["training"]["files"]]
 
 

@@ -90,9 +90,10 @@ class Overlap:
     def __bool__(self) -> bool:
         return self.total > 0
 
-    def describe(self) -> str:
+    def describe(self, file: Path | str) -> str:
+        """"20 of the 20 dialogues of FILE (20 in redial/valid_dialogues.jsonl)"."""
         parts = ", ".join(f"{n:,} in {name}" for name, n in self.per_file.items() if n)
-        return f"{min(self.total, self.size) if self.size else self.total:,} of its {self.size:,} dialogues ({parts})"
+        return f"{min(self.total, self.size) if self.size else self.total:,} of the {self.size:,} dialogues of {file} ({parts})"
 
 
 def training_files(meta: dict[str, Any], data_dir: Path, catalogue: Catalogue) -> list[dict[str, Any]] | None:
@@ -251,7 +252,7 @@ def app_settings_for_file(settings: Any, file: Path, echo: Any) -> Any:
         files = training_files(meta, settings.data_dir, catalogue)
         found = redial_overlap(files, described, settings.data_dir, catalogue) if files is not None else Overlap()
         if found:
-            reasons.append(f"{path} was trained on {found.describe()} of {file}")
+            reasons.append(f"{path} was trained on {found.describe(file)}")
             continue
         if path != main:
             echo("; ".join(reasons) + f": the app runs with {path} (not trained on it)")

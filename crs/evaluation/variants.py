@@ -101,7 +101,7 @@ def load_collaborative(settings: Settings, echo: Echo, progress: bool = True,
         if files is None:
             return ""
         found = redial_overlap(files, described, settings.data_dir, catalogue)
-        return f"{path} was trained on {found.describe()} of {evaluated}" if found else ""
+        return f"{path} was trained on {found.describe(evaluated)}" if found else ""
 
     if model_path is not None:
         meta = read_meta(model_path) or {}
