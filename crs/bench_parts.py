@@ -54,7 +54,9 @@ def main(argv: list[str] | None = None) -> None:
                 (retriever, "_feedback", "implicit feedback (all)"),
                 (feedback_module, "collab_scores", "  feedback: collaborative neighbours"),
                 (feedback_module, "similarity_scores", "  feedback: closeness to rewarded movies"),
-                (feedback_module.FeedbackSignal, "attribute_score", "  feedback: genre / director scores")]:
+                (feedback_module.FeedbackSignal, "attribute_score", "  feedback: genre / director scores"),
+                (feedback_module.FeedbackSignal, "attribute_scores", "  feedback: genre / director scores"),
+                (retriever, "_allowed", "pool filter (Constraints.allows)")]:
             if hasattr(obj, name):
                 wrap(obj, name, label)
         inner = retriever.retrieve

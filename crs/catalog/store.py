@@ -327,6 +327,8 @@ class MovieStore:
             matrix = self._read_all_vectors()
             if files.write_vector_cache(self.store_dir, key, matrix):
                 matrix = files.read_vector_cache(self.store_dir, key, shape)
+        if isinstance(matrix, np.memmap):
+            files.touch_pages(matrix)  # map every page now, not one fault at a time in the turns
         self._matrix = np.asarray(matrix)  # a plain view of the mapping: np.memmap's indexing is slow
         self._vectors.clear()
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import gc
+import mmap
 import os
 import re
 import shutil
@@ -271,6 +272,21 @@ def read_vector_cache(store_dir: Path, key: str, shape: tuple[int, int]) -> np.n
     if matrix.shape != tuple(shape) or matrix.dtype != np.float32:
         return None
     return matrix
+
+
+def touch_pages(matrix: np.ndarray) -> None:
+    """Read one value of every memory page of ``matrix`` (a memory-mapped cache) now.
+
+    A page of a mapping is only mapped into the process on its first read (a page fault
+    each), so a turn reading 600 candidates' vectors from a cold 300k-movie mapping paid
+    ~8 ms in faults for ~0.3 ms of copying. Touching every page once at start (~0.3 s for
+    461 MB when the file is in the page cache) moves that cost to startup. The pages stay
+    file-backed: shared by every app process on the store, and reclaimable by the kernel.
+    """
+    flat = matrix.reshape(-1)
+    step = max(1, mmap.PAGESIZE // matrix.itemsize)
+    for start in range(0, flat.shape[0], 1 << 24):  # in slices: no big temporary array
+        float(flat[start:start + (1 << 24):step].sum(dtype=np.float64))
 
 
 def write_vector_cache(store_dir: Path, key: str, matrix: np.ndarray) -> bool:

@@ -22,7 +22,7 @@ import numpy as np
 from crs.catalog.models import Movie
 from crs.catalog.normalize import norm_title
 from crs.nlu.lexicon import Lexicon, load_lexicon
-from crs.recommender.constraints import Constraints, person_match
+from crs.recommender.constraints import Constraints, TitleRows, person_match
 from crs.recommender.types import Candidate, RecQuery
 
 
@@ -80,7 +80,9 @@ class HybridRetriever:
         self._popular_years = np.zeros(0, np.float32)  # release year per _popular entry (nan: unknown)
         self._max_pop = 1.0
         self._index_lock = threading.Lock()
-        self._mood_text: dict[str, str] = {}  # movie id -> lower-cased plot + keywords
+        self._indexed_manifest: object = None  # the store manifest the indexes were built for
+        self._mood_counts: dict[tuple[str, str], tuple[int, int]] = {}  # (movie id, mood) -> hits
+        self._rows: _RowFacts | None = None
 
     # ------------------------------------------------------------------ indexes
     def warm(self) -> None:
@@ -92,15 +94,21 @@ class HybridRetriever:
             warm_vectors()
         self._ensure_indexes()
 
+    def _indexes_fresh(self) -> bool:
+        # A `crs corpus add` replaces the manifest (a movie replaced under its id keeps the count).
+        return (self._by_genre is not None and len(self._popular or []) == len(self.store.index)
+                and self._indexed_manifest is getattr(self.store, "manifest", None))
+
     def _ensure_indexes(self) -> None:
-        if self._by_genre is not None and len(self._popular or []) == len(self.store.index):
+        if self._indexes_fresh():
             return
         with self._index_lock:  # parallel first turns wait for one build instead of each building
-            if self._by_genre is not None and len(self._popular or []) == len(self.store.index):
+            if self._indexes_fresh():
                 return
             self._build_indexes()
 
     def _build_indexes(self) -> None:
+        manifest = getattr(self.store, "manifest", None)
         movies = sorted(self.store.index.movies, key=lambda m: -m.popularity)
         by_genre: dict[str, list[str]] = defaultdict(list)
         by_person: dict[str, list[str]] = defaultdict(list)
@@ -111,13 +119,16 @@ class HybridRetriever:
                 by_person[p.lower()].append(m.id)
         self._by_genre, self._by_person = dict(by_genre), dict(by_person)
         facts: dict[str, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
+        title_keys = {m.id: norm_title(m.title) for m in movies}
         for m in movies:
-            genres, people = facts[norm_title(m.title)]
+            genres, people = facts[title_keys[m.id]]
             genres.update(m.genres)
             people.update(p.lower() for p in (*m.directors, *m.cast, *m.writers))
         self._title_facts = {k: (frozenset(g), frozenset(p)) for k, (g, p) in facts.items()}
         self._max_pop = max((m.popularity for m in movies), default=1.0) or 1.0
         self._popular_years = np.array([np.nan if m.year is None else m.year for m in movies], np.float32)
+        self._rows = _RowFacts.build(self.store.index.movies, title_keys, self._max_pop)
+        self._indexed_manifest = manifest
         self._popular = [m.id for m in movies]  # set last: _ensure_indexes checks it
 
     # ------------------------------------------------------------------ retrieval
@@ -145,18 +156,31 @@ class HybridRetriever:
             pool.update(dict.fromkeys(self._popular_in_years(rules.year_min, rules.year_max)))
         max_collab = max(collab.values(), default=0.0) or 1.0
         taste = {g for i, w in recency.items() if w == 1.0 for g in index.by_id[i].genres}
-        allowed = [m for i in pool if (m := index.get(i)) is not None and (m.genres or m.plot) and rules.allows(m)]
+        allowed, rows = self._allowed(pool, rules)
         sims = self._similarities(allowed, recency, list(prefs.disliked_movies), query.text, semantic)
         context = _QueryContext(liked_genres=set(liked_genres), moods=prefs.moods, disliked_moods=prefs.disliked_moods,
                                 taste_genres=taste, ask_genres=asks[0], ask_people=asks[1])
-        scored = self._score_all(allowed, sims, [collab.get(m.id, 0.0) / max_collab for m in allowed], context)
-        feedback = self._feedback(allowed, signal, set(prefs.liked_genres) | asks[0], sims.matrix) if signal else None
+        scored = self._score_all(allowed, sims, [collab.get(m.id, 0.0) / max_collab for m in allowed], context, rows)
+        feedback = (self._feedback(allowed, signal, set(prefs.liked_genres) | asks[0], sims.matrix, rows)
+                    if signal else None)
         if feedback is not None:
             scored.score = scored.score + feedback
-        # Full evidence only for the n candidates returned (the order is that of sorting them all).
-        score, meets = scored.score.tolist(), scored.meets
-        order = sorted(range(len(allowed)), key=lambda row: (-meets[row], -score[row], allowed[row].id))[:n]
+        # Full evidence only for the n candidates returned. The order is that of sorting them all
+        # by (-meets, -score, id): np.lexsort's last key is its first, and id ranks order as the ids.
+        order = np.lexsort((self._rows.id_rank[rows], -scored.score, -scored.meets))[:n].tolist()
         return [scored.candidate(row, None if feedback is None else float(feedback[row])) for row in order]
+
+    def _allowed(self, pool: Mapping[str, None], rules: Constraints) -> tuple[list[Movie], np.ndarray]:
+        """The pool's movies that have something to score (genres or a plot) and that the
+        hard constraints allow, in pool order, with their store rows."""
+        index, facts = self.store.index, self._rows
+        row_of = index.row
+        rows = np.fromiter((row_of.get(i, -1) for i in pool), np.intp, len(pool))
+        rows = rows[rows >= 0]
+        rows = rows[facts.has_content[rows]]
+        rows = rows[rules.allows_rows(rows, index, facts.titles)]
+        movies = index.movies
+        return [movies[row] for row in rows.tolist()], rows
 
     def _popular_in_years(self, year_min: int | None, year_max: int | None) -> list[str]:
         """The ``pool_size`` most popular movies inside a year bound (none without one).
@@ -220,10 +244,10 @@ class HybridRetriever:
         return out
 
     def _feedback(self, movies: list[Movie], signal, exempt_genres: set[str],
-                  matrix: np.ndarray | None = None) -> np.ndarray | None:
+                  matrix: np.ndarray | None = None, rows: np.ndarray | None = None) -> np.ndarray | None:
         """This session's implicit feedback per candidate, added to its score (see
         crs.recommender.feedback); None without candidates. ``matrix``: the candidates'
-        vectors when :meth:`_similarities` already read them."""
+        vectors when :meth:`_similarities` already read them; ``rows``: their store rows."""
         from crs.recommender.feedback import collab_scores, similarity_scores
 
         if not movies:
@@ -242,7 +266,11 @@ class HybridRetriever:
             item = np.zeros(len(ids), np.float32)
         neighbours = collab_scores(self.collab, spreading, ids)
         attr = np.zeros(len(ids))
-        if signal.genres or signal.directors:  # else every attribute score is 0.0
+        if (signal.genres or signal.directors) and rows is not None:  # else every attribute score is 0.0
+            facts = self._rows  # all candidates at once, bit for bit what attribute_score gives
+            attr = signal.attribute_scores(facts.genre_seq[rows], facts.genre_names, facts.director_seq[rows],
+                                           facts.director_col, exempt_genres)
+        elif signal.genres or signal.directors:
             seen: dict[tuple, float] = {}  # the score depends on the genres and first two directors only
             for row, m in enumerate(movies):
                 key = (tuple(m.genres), tuple(m.directors[:2]))
@@ -265,24 +293,29 @@ class HybridRetriever:
         return {k: float(v) for k, v in scores.items() if v > 0}
 
     def _score_all(self, movies: list[Movie], sims: "_Similarities", collab: list[float],
-                   q: "_QueryContext") -> "_Scored":
+                   q: "_QueryContext", rows: np.ndarray) -> "_Scored":
         """One weighted sum of the signals per candidate, computed for all of them at once
-        (the query-level values come precomputed in ``q``); the evidence of a candidate is
-        built only when it is returned (:meth:`_Scored.candidate`)."""
+        (the query-level values come precomputed in ``q``, the per-movie ones in
+        :class:`_RowFacts`, indexed by the candidates' store ``rows``); the evidence of a
+        candidate is built only when it is returned (:meth:`_Scored.candidate`)."""
         w = self.weights
+        facts = self._rows
         n = len(movies)
-        genre_hits = [[g for g in m.genres if g in q.liked_genres] for m in movies] if q.liked_genres else None
-        genre = np.array([len(h) / len(q.liked_genres) for h in genre_hits]) if genre_hits else np.zeros(n)
+        counts = facts.genre_count[rows] if n else np.zeros((0, len(facts.genre_names)), np.uint8)
+        genre = np.zeros(n)
+        if q.liked_genres:  # how many of a movie's genres (repeats counted) the user likes / all liked
+            hits = counts[:, facts.columns(q.liked_genres)].sum(axis=1, dtype=np.int64)
+            genre = hits.astype(np.float64) / len(q.liked_genres)
         people = [person_match(m, q.ask_people) for m in movies] if q.ask_people else [None] * n
-        log_max = math.log1p(self._max_pop)
-        popularity = np.array([math.log1p(m.popularity) / log_max for m in movies]) if n else np.zeros(0)
+        popularity = facts.popularity[rows]
         mood = (np.array([self._mood(m, q.moods, q.disliked_moods) for m in movies])
                 if (q.moods or q.disliked_moods) and n else np.zeros(n))
         taste = np.zeros(n)
-        if q.taste_genres:
-            for row, m in enumerate(movies):
-                genres = set(m.genres)
-                taste[row] = len(q.taste_genres & genres) / len(q.taste_genres | genres)
+        present = counts > 0
+        if q.taste_genres:  # Jaccard of the liked movies' genres and the candidate's (as sets)
+            shared = present[:, facts.columns(q.taste_genres)].sum(axis=1, dtype=np.int64)
+            union = len(q.taste_genres) + present.sum(axis=1, dtype=np.int64) - shared
+            taste = shared.astype(np.float64) / union.astype(np.float64)
         collab_a = np.array(collab, np.float64)
         person_a = np.array([1.0 if p else 0.0 for p in people])
         disliked = np.maximum(0.0, sims.disliked - 0.5)
@@ -291,28 +324,85 @@ class HybridRetriever:
         score = (w.collab * collab_a + w.semantic * sims.semantic + w.text * sims.text + w.genre * genre
                  + w.taste * taste + w.person * person_a + w.popularity * popularity + w.mood * mood
                  - w.disliked * disliked + w.feedback_bias * bias)
-        meets = []
-        for m, person in zip(movies, people):
-            meets_person = not q.ask_people or person is not None
-            meets_genre = not q.ask_genres or not q.ask_genres.isdisjoint(m.genres)
-            meets.append(int(meets_person) + int(meets_genre))
-        return _Scored(movies=movies, score=score, meets=meets, collab=collab, sims=sims, genre_hits=genre_hits,
-                       people=people, taste=taste, popularity=popularity, mood=mood)
+        meets_person = (np.array([p is not None for p in people], bool) if q.ask_people else np.ones(n, bool))
+        meets_genre = (present[:, facts.columns(q.ask_genres)].any(axis=1) if q.ask_genres else np.ones(n, bool))
+        meets = meets_person.astype(np.int64) + meets_genre.astype(np.int64)
+        return _Scored(movies=movies, score=score, meets=meets, collab=collab, sims=sims,
+                       liked_genres=q.liked_genres, people=people, taste=taste, popularity=popularity, mood=mood)
 
     def _mood(self, movie: Movie, wanted: list[str], unwanted: list[str]) -> float:
-        if not wanted and not unwanted:
-            return 0.0
-        text = self._mood_text.get(movie.id)
-        if text is None:  # lower-cased once per movie, not once per turn
-            text = self._mood_text[movie.id] = f"{movie.plot} {' '.join(movie.keywords)}".lower()
         value = 0.0
         for mood in wanted:
-            value += 0.5 * sum(w in text for w in self.lexicon.mood_words.get(mood, ()))
-            value += sum(g in movie.genres for g in self.lexicon.mood_genres.get(mood, ()))
+            words, genres = self._mood_hits(movie, mood)
+            value += 0.5 * words
+            value += genres
         for mood in unwanted:
-            value -= 1.5 * sum(w in text for w in self.lexicon.mood_words.get(mood, ()))
-            value -= 4.0 * sum(g in movie.genres for g in self.lexicon.mood_genres.get(mood, ()))
+            words, genres = self._mood_hits(movie, mood)
+            value -= 1.5 * words
+            value -= 4.0 * genres
         return value
+
+    def _mood_hits(self, movie: Movie, mood: str) -> tuple[int, int]:
+        """How many of ``mood``'s words occur in the movie's plot + keywords, and how many
+        of its genres the movie has (counted once per movie and mood, not per turn)."""
+        key = (movie.id, mood)
+        hits = self._mood_counts.get(key)
+        if hits is None:
+            text = f"{movie.plot} {' '.join(movie.keywords)}".lower()
+            hits = self._mood_counts[key] = (sum(w in text for w in self.lexicon.mood_words.get(mood, ())),
+                                             sum(g in movie.genres for g in self.lexicon.mood_genres.get(mood, ())))
+        return hits
+
+
+@dataclass
+class _RowFacts:
+    """Per-movie values of the whole catalogue, row i = ``store.index.movies[i]``, built
+    once with the indexes so that a turn looks them up by row instead of recomputing
+    them per candidate (at 300k movies the title cache of ``norm_title`` is too small)."""
+
+    titles: TitleRows  # title keys and years (for Constraints.allows_rows)
+    has_content: np.ndarray  # the movie has genres or a plot (something to score)
+    id_rank: np.ndarray  # position of each id in sorted id order (the sort's tie-break)
+    popularity: np.ndarray  # log1p(popularity) / log1p(max popularity)
+    genre_names: list[str]
+    genre_col: dict[str, int]
+    genre_count: np.ndarray  # (movies, genres) uint8: how often each genre is listed
+    genre_seq: np.ndarray  # (movies, most genres) each movie's genre columns in order, padded with len(genre_names)
+    director_col: dict[str, int]
+    director_seq: np.ndarray  # (movies, 2) its first two directors' columns, padded with len(director_col)
+
+    @classmethod
+    def build(cls, movies: list[Movie], title_keys: Mapping[str, str], max_pop: float) -> "_RowFacts":
+        n = len(movies)
+        genre_names = sorted({g for m in movies for g in m.genres})
+        genre_col = {g: c for c, g in enumerate(genre_names)}
+        director_col: dict[str, int] = {}
+        for m in movies:
+            for d in m.directors[:2]:
+                director_col.setdefault(d, len(director_col))
+        width = max((len(m.genres) for m in movies), default=0)
+        genre_seq = np.full((n, width), len(genre_names), np.int32)
+        director_seq = np.full((n, 2), len(director_col), np.int32)
+        genre_count = np.zeros((n, len(genre_names)), np.uint8)
+        for row, m in enumerate(movies):
+            for j, g in enumerate(m.genres):
+                genre_seq[row, j] = genre_col[g]
+                genre_count[row, genre_col[g]] += 1
+            for j, d in enumerate(m.directors[:2]):
+                director_seq[row, j] = director_col[d]
+        id_rank = np.empty(n, np.int64)
+        id_rank[sorted(range(n), key=lambda row: movies[row].id)] = np.arange(n)
+        log_max = math.log1p(max_pop)
+        titles = TitleRows.build(movies, [title_keys[m.id] for m in movies])
+        has_content = np.array([bool(m.genres or m.plot) for m in movies], bool)
+        return cls(titles=titles, has_content=has_content, id_rank=id_rank,
+                   popularity=np.array([math.log1p(m.popularity) / log_max for m in movies], np.float64),
+                   genre_names=genre_names, genre_col=genre_col, genre_count=genre_count, genre_seq=genre_seq,
+                   director_col=director_col, director_seq=director_seq)
+
+    def columns(self, genres) -> list[int]:
+        """The columns of the catalogue's genres among ``genres`` (unknown ones have none)."""
+        return [self.genre_col[g] for g in genres if g in self.genre_col]
 
 
 @dataclass
@@ -321,10 +411,10 @@ class _Scored:
 
     movies: list[Movie]
     score: np.ndarray
-    meets: list[int]  # how many of the current asks (genre, person) each candidate meets
+    meets: np.ndarray  # how many of the current asks (genre, person) each candidate meets
     collab: list[float]
     sims: "_Similarities"
-    genre_hits: list[list[str]] | None
+    liked_genres: set[str]
     people: list[tuple[str, str] | None]
     taste: np.ndarray
     popularity: np.ndarray
@@ -333,13 +423,13 @@ class _Scored:
     def candidate(self, row: int, feedback: float | None) -> Candidate:
         """Candidate ``row`` with its evidence (``feedback``: this session's implicit feedback)."""
         m, person, sims = self.movies[row], self.people[row], self.sims
-        meets_all = self.meets[row] == 2
+        meets = int(self.meets[row])
         evidence = {
             "collab": self.collab[row], "semantic": float(sims.semantic[row]), "similar_to": sims.similar_to[row],
             "text": float(sims.text[row]), "taste": float(self.taste[row]),
-            "genres": self.genre_hits[row] if self.genre_hits is not None else [], "person": person,
+            "genres": [g for g in m.genres if g in self.liked_genres] if self.liked_genres else [], "person": person,
             "popularity": float(self.popularity[row]), "mood": float(self.mood[row]),
-            "meets": self.meets[row], "meets_all": meets_all,
+            "meets": meets, "meets_all": meets == 2,
         }
         if feedback is not None:
             evidence["feedback"] = feedback
