@@ -26,7 +26,7 @@ _AT_ID_RE = re.compile(r"@(\d+)")
 _YEAR_AFTER_RE = re.compile(r"^\s*[,(\[]?\s*(?:from\s+|in\s+)?((?:19|20)\d{2})\b")
 _CUE_RE = re.compile(
     r"\b(?:loved|love|liked|like|likes|enjoyed|enjoy|seen|saw|watched|watch|adore|adored|hated|hate|"
-    r"disliked|dislike|similar to|such as|than|about)\s+(.+?)(?=[.;!?]|\bbut\b|$)",
+    r"disliked|dislike|similar to|such as|than|(?:what|how) about)\s+(.+?)(?=[.;!?]|\bbut\b|$)",
     re.IGNORECASE,
 )
 MAX_SPAN = 10
@@ -53,6 +53,15 @@ _LOWER_VERDICT_RE = re.compile(
     r"(?:fav\w*|best|great|greatest|amazing|awesome|good|brilliant|excellent|incredible|fantastic|masterpiece|classic|"
     r"terrible|awful|boring|overrated|underrated|perfect)\b", re.IGNORECASE)
 _ARTICLES = frozenset({"the", "a", "an"})
+#: A film's topic follows: "something about time travel", "a comedy about a wedding", a bare
+#: "About dinosaurs."; a lower-case span there is what the film is about, not a title.
+_TOPIC_BEFORE = re.compile(
+    r"(?:\b(?:something|anything|nothing|movies?|films?|flicks?|ones?|stuff|stor(?:y|ies)|documentar(?:y|ies)|shows?|"
+    r"series|comed(?:y|ies)|dramas?|thrillers?|horror|romance|cartoons?|anime)\s+(?:about|involving|featuring)"
+    r"|(?:^|[.!?\n])\s*about)\s+(?:(?:a|an|the|some)\s+)?$", re.IGNORECASE)
+#: "something with dinosaurs in it": a topic, not a title.
+_WITH_BEFORE = re.compile(r"\bwith\s+(?:(?:a|an|the|some|lots of)\s+)?$", re.IGNORECASE)
+_IN_IT_AFTER = re.compile(r"\s+in\s+it\b", re.IGNORECASE)
 #: A number right after a title, as sequels are numbered (not a rating, a count or a time).
 _SEQUEL_NUMBER = re.compile(r"\s*(?:[2-9]|1[0-9]|ii|iii|iv|vi|vii|viii)\b(?![:/.,]\d|\s*(?:/|out of|of\b|times?\b|"
                             r"hours?\b|hrs?\b|minutes?\b|mins?\b|stars?\b|x\b|%|\d))", re.IGNORECASE)
@@ -256,6 +265,8 @@ class TitleLinker:
             return not everyday or capitalised or re.match(r"\s*[(\[]", text[end:]) is not None
         if key in self.blocked:
             return False
+        if all(not t.raw[0].isupper() for t in span) and self._topic(text, start, end):
+            return False  # "something about new york city": a topic (crs/nlu/topics.py), not the film
         if i > 0 and j - i == 1 and tokens[i - 1].norm in {"you", "u", "ya"} and span[0].raw.islower():
             return False  # "you idiot" calls the bot names, it names no movie
         if everyday and not capitalised:
@@ -277,6 +288,14 @@ class TitleLinker:
                 and not _LOWER_CUE_RE.search(text[max(0, start - 80):start]):
             return False  # "quiero ver una película": a lower-case word nobody talks about as a film ("Una")
         return True
+
+    @staticmethod
+    def _topic(text: str, start: int, end: int) -> bool:
+        """True for a span where a film's topic is said: after "something about", or
+        between "with" and "in it"."""
+        before = text[max(0, start - 60):start]
+        return bool(_TOPIC_BEFORE.search(before)
+                    or (_WITH_BEFORE.search(before) and _IN_IT_AFTER.match(text[end:end + 12])))
 
     def _known(self, key: str) -> float:
         """How often people talk about the best-known film of this title (ReDial mentions)."""

@@ -17,6 +17,7 @@ from crs.catalog.normalize import norm_words
 from crs.nlu import attributes
 from crs.nlu.lexicon import Lexicon, load_lexicon
 from crs.nlu.people import PeopleIndex
+from crs.nlu.topics import TopicReader
 from crs.nlu.types import Intent, NLUResult
 from crs.nlu.years import bare_years, parse_years
 from crs.preferences import Polarity, PreferenceItem, Slot
@@ -102,6 +103,10 @@ _ACTOR_CUE = re.compile(r"\b(?:actor|actress|actors|starring|stars|starred|star|
                         re.IGNORECASE)
 _WRITER_CUE = re.compile(r"\b(?:writer|written|wrote|screenplay|screenwriter)\b", re.IGNORECASE)
 _NAME_WORD = re.compile(r"[^\W_]+(?:['\u2019.-][^\W_]+)*")
+#: French and Italian elision before a vowel: "d'horreur", "l'amour" -> "d horreur".
+_ELISION = re.compile(r"\b([dlDL])['\u2019](?=[aeiouhAEIOUH\u00C0-\u00FF])")
+#: Stands for a masked title while topics are read.
+_TITLE_MARK = "qqtitleqq"
 
 
 class RuleNLU:
@@ -115,12 +120,16 @@ class RuleNLU:
         self.lexicon = lexicon or load_lexicon()
         self._genre_phrases = sorted(self.lexicon.genres, key=lambda p: -len(p.split()))
         self._mood_phrases = sorted(self.lexicon.moods, key=lambda p: -len(p.split()))
-        self._typo_targets = sorted(p for p in self.lexicon.genres if len(p) >= 6 and p.isalpha())
+        self._typo_targets = sorted(p for p in self.lexicon.genres
+                                    if len(p) >= 6 and p.isalpha() and p not in self.lexicon.other_languages)
+        self.topics = TopicReader((m.keywords for m in linker.index.movies), linker.function_words | linker.starters,
+                                  self.lexicon.genres, self.lexicon.moods)
 
     def parse(self, text: str, turn: int = 0) -> NLUResult:
         """Understand ``text``; never raises on odd input."""
         result = NLUResult()
-        mentions = [m for m in self.linker.find(text) if not self._inside_name(text, m) and not self._surname(text, m)]
+        mentions = [m for m in self.linker.find(text)
+                    if not self._inside_name(text, m) and not self._surname(text, m) and not self._in_group(text, m)]
         questions = _questions(text)
         seen_before = False
         for clause_start, clause_end in _clauses(text):
@@ -162,6 +171,19 @@ class RuleNLU:
                     return True
         return False
 
+    def _in_group(self, text: str, mention: Mention) -> bool:
+        """True when a title lies inside siblings' group name ("The Coen Brothers" in "I
+        love the coen brothers"): the people are meant."""
+        if mention.text.startswith("@") or mention.year is not None:
+            return False
+        words = list(_NAME_WORD.finditer(text))
+        inside = [k for k, w in enumerate(words) if w.start() < mention.end and mention.start < w.end()]
+        if not inside:
+            return False
+        lo, hi = max(0, inside[0] - 1), min(len(words), inside[-1] + 2)
+        window = [norm_words(w.group()) for w in words[lo:hi]]
+        return self.people.in_group(window, inside[0] - lo, inside[-1] - lo + 1)
+
     # ------------------------------------------------------------------ slots
     def _parse_clause(self, text: str, start: int, end: int, mentions: list[Mention], turn: int,
                       result: NLUResult, asking: bool = False, seen_before: bool = False) -> None:
@@ -170,6 +192,7 @@ class RuleNLU:
         a bare "not X" here means not seen ("I've seen Predator but not First Blood")."""
         clause = text[start:end]
         masked = clause
+        spans: list[tuple[int, int]] = []
         for m in mentions:
             if start <= m.start < end:
                 rel = m.start - start
@@ -199,6 +222,8 @@ class RuleNLU:
                                                                label=m.chosen.display, turn=turn))
                 a, b = m.start - start, min(m.end - start, len(masked))
                 masked = masked[:a] + " " * (b - a) + masked[b:]
+                spans.append((a, b))
+        masked = _ELISION.sub(r"\1 ", masked)  # "un film d'horreur": "d horreur"
         words = norm_words(masked).split()
         for name, i, j in self.people.find(masked):
             if name not in result.people_mentioned:
@@ -211,6 +236,23 @@ class RuleNLU:
             words[i:j] = ["_"] * (j - i)
         if not asking:
             self._phrases(words, turn, result)
+            self._topics(clause, spans, turn, result)
+
+    def _topics(self, clause: str, spans: list[tuple[int, int]], turn: int, result: NLUResult) -> None:
+        """Plot topics ("something about time travel", "zombie films") as keyword
+        preferences, read with titles and names masked ("_")."""
+        marked = clause
+        for a, b in sorted(spans, reverse=True):
+            marked = marked[:a] + f" {_TITLE_MARK} " + marked[b:]
+        marked = _ELISION.sub(r"\1 ", marked)
+        words = ["_" if w == _TITLE_MARK else w for w in norm_words(marked).split()]
+        for _, i, j in self.people.find(marked):
+            words[i:j] = ["_"] * (j - i)
+        for value, i, j in self.topics.find(words):
+            negated = _negated(" ".join(words[max(0, i - _WINDOW):i])) or _negated_after(words[j:j + 8])
+            polarity = Polarity.DISLIKE if negated else Polarity.LIKE
+            if not any(x.slot == Slot.KEYWORD and x.value == value for x in result.items):
+                result.items.append(PreferenceItem(slot=Slot.KEYWORD, value=value, polarity=polarity, label=value, turn=turn))
 
     def _role(self, name: str, words: list[str], i: int, j: int) -> str:
         """The role the words around a name speak of ("movies directed by X", "X as an

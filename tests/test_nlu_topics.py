@@ -1,0 +1,196 @@
+"""Plot topics, common-noun surnames, sibling filmmakers and other-language genre words,
+read by the real rule NLU over the real ReDial movies (TMDB credits and keywords).
+
+Known failures these pin down (docs/nlu.md, "Topics, surnames and siblings"): "a zombie
+movie" was read as Rob Zombie, "the coen brothers" as a film, "something about time
+travel" as nothing, "una película de terror" as nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crs.preferences import Polarity, Slot
+
+
+@pytest.fixture(scope="module")
+def redial(make_settings, tmp_path_factory):
+    """(NLU, movie index) over every ReDial movie, as `crs evaluate-nlu` without a store builds it."""
+    from crs.evaluation.nlu_eval import load_index
+    from crs.nlu.factory import build_rule_nlu
+
+    tmp = tmp_path_factory.mktemp("nlu_topics")
+    index, _ = load_index(tmp / "no-store", Path(make_settings(tmp).data_dir))
+    return build_rule_nlu(index), index
+
+
+@pytest.fixture(scope="module")
+def nlu(redial):
+    return redial[0]
+
+
+def _items(result, slot):
+    return {(i.value, i.polarity) for i in result.items if i.slot == slot}
+
+
+def _people(result):
+    return {i.value for i in result.items if i.slot == Slot.PERSON}
+
+
+# ---------------------------------------------------------------- 1. common nouns are no surnames
+@pytest.mark.parametrize("text", ["a zombie movie", "zombie films", "I want zombie films", "any good zombie movies?"])
+def test_zombie_is_a_topic_not_rob_zombie(nlu, text):
+    r = nlu.parse(text)
+    assert not _people(r) and not r.people_mentioned
+    assert ("zombie", Polarity.LIKE) in _items(r, Slot.KEYWORD)
+    assert ("horror", Polarity.LIKE) in _items(r, Slot.GENRE)  # a horror sub-genre, like "slasher"
+
+
+def test_no_zombies_is_a_disliked_topic(nlu):
+    r = nlu.parse("no zombie movies please")
+    assert not _people(r)
+    assert ("zombie", Polarity.DISLIKE) in _items(r, Slot.KEYWORD)
+
+
+@pytest.mark.parametrize("text", ["I like Rob Zombie", "something by Zombie", "anything directed by zombie"])
+def test_the_person_is_still_found_by_full_name_or_a_cue(nlu, text):
+    assert _people(nlu.parse(text)) == {"Rob Zombie"}
+
+
+@pytest.mark.parametrize("text", ["I like Spielberg", "i like spielberg", "more tarantino please"])
+def test_surnames_that_are_no_nouns_still_link(nlu, text):
+    assert len(_people(nlu.parse(text))) == 1
+
+
+def test_no_lower_case_noun_links_to_a_person_by_surname_alone(nlu):
+    """Every surname the index links alone that is also a noun of the corpus plots
+    ("band", "judge", "whale", ...) stays a word in lower case."""
+    nouns = [s for s in nlu.people.surnames if s in nlu.people.nouns]
+    assert "zombie" in nouns and len(nouns) >= 5
+    for word in nouns:
+        assert nlu.people.find(f"I want a {word} movie") == [], word
+        assert nlu.people.find(f"something by {word.capitalize()}"), word  # a cue still makes it a name
+
+
+# ---------------------------------------------------------------- 2. sibling filmmakers
+@pytest.mark.parametrize("text, names", [
+    ("I love the coen brothers", {"Joel Coen", "Ethan Coen"}),
+    ("anything by the Wachowskis?", {"Lana Wachowski", "Lilly Wachowski"}),
+    ("something from the russo brothers", {"Anthony Russo", "Joe Russo"}),
+    ("I liked what the safdies did", {"Josh Safdie", "Benny Safdie"}),
+    ("Coen Brothers films", {"Joel Coen", "Ethan Coen"}),
+])
+def test_sibling_groups_are_both_people(nlu, text, names):
+    r = nlu.parse(text)
+    assert _items(r, Slot.PERSON) == {(n, Polarity.LIKE) for n in names}
+    assert not any(i.slot == Slot.MOVIE for i in r.items) and not r.ambiguous
+
+
+def test_sibling_group_only_holds_people_the_corpus_credits_together(nlu, redial):
+    index = redial[1]
+    r = nlu.parse("the marx brothers")
+    marx = _people(r)
+    assert {"Groucho Marx", "Harpo Marx", "Chico Marx"} <= marx and "Frederick Marx" not in marx
+    credited = {p for m in index.movies for p in (*m.directors, *m.cast, *m.writers)}
+    assert marx <= credited
+    russo = _people(nlu.parse("the russo brothers"))
+    assert "Rene Russo" not in russo and "John A. Russo" not in russo
+    assert not _people(nlu.parse("the dardenne brothers"))  # the corpus credits no Dardenne
+
+
+def test_disliked_sibling_group(nlu):
+    r = nlu.parse("nothing by the coen brothers")
+    assert _items(r, Slot.PERSON) == {("Joel Coen", Polarity.DISLIKE), ("Ethan Coen", Polarity.DISLIKE)}
+
+
+# ---------------------------------------------------------------- 3. "something about X"
+@pytest.mark.parametrize("text, keyword", [
+    ("Something about time travel.", "time travel"),
+    ("None of those. Something about time travel.", "time travel"),
+    ("a movie about a heist", "heist"),
+    ("about dinosaurs", "dinosaur"),
+    ("something with dinosaurs in it", "dinosaur"),
+    ("None of those. Something about new york city.", "new york city"),
+    ("None of those. Something about based on novel or book.", "based on novel or book"),
+    ("a comedy about a wedding", "wedding"),
+    ("I'd like a film about vampires", "vampire"),
+    ("time travel movies", "time travel"),
+])
+def test_topic_becomes_a_keyword(nlu, text, keyword):
+    r = nlu.parse(text)
+    assert (keyword, Polarity.LIKE) in _items(r, Slot.KEYWORD)
+    assert not any(i.slot == Slot.MOVIE for i in r.items) and not r.ambiguous
+
+
+def test_topic_keeps_the_other_slots(nlu):
+    r = nlu.parse("Something about time travel from the 80s")
+    assert ("time travel", Polarity.LIKE) in _items(r, Slot.KEYWORD)
+    assert (r.year_min, r.year_max) == (1980, 1989)
+    r = nlu.parse("a movie about a heist")
+    assert ("crime", Polarity.LIKE) in _items(r, Slot.GENRE)
+
+
+def test_free_topic_without_a_corpus_keyword_is_kept_as_said(nlu):
+    r = nlu.parse("I want a movie about a dog who saves his family")
+    values = [v for v, p in _items(r, Slot.KEYWORD) if p == Polarity.LIKE]
+    assert len(values) == 1 and values[0].startswith("dog")
+
+
+def test_two_topics(nlu):
+    r = nlu.parse("something about pirates and dinosaurs")
+    assert {"pirate", "dinosaur"} <= {v for v, _ in _items(r, Slot.KEYWORD)}
+
+
+def test_not_wanted_topic(nlu):
+    assert ("war", Polarity.DISLIKE) in _items(nlu.parse("I don't want anything about war"), Slot.KEYWORD)
+
+
+@pytest.mark.parametrize("text", [
+    "how about Heat?", "what about something funny", "tell me about Heat", "I'm not sure about that",
+    "What is it about?", "can you tell me something about the director?", "I love the matrix", "a good movie",
+    "new movies", "kids movies", "a french film", "classic movies", "I like horror movies", "something short",
+    "something with my wife", "movies with Tom Hanks in it",
+])
+def test_no_topic_where_there_is_none(nlu, text):
+    assert not _items(nlu.parse(text), Slot.KEYWORD), text
+
+
+def test_simulated_users_keyword_reveals_are_read(nlu, redial):
+    """The simulator's reveal ("None of those. Something about <keyword>.") with the
+    keywords of the first 200 ReDial movies that have some: almost all are read back exactly."""
+    from crs.simulation.user import say_reveal, Attribute
+
+    index = redial[1]
+    keywords = [k for m in sorted(index.movies, key=lambda m: -m.popularity)[:400] for k in m.keywords[:3]][:300]
+    assert len(keywords) >= 200
+    read = sum((k.lower(), Polarity.LIKE) in _items(nlu.parse(say_reveal(Attribute("keyword", k), True)), Slot.KEYWORD)
+               for k in keywords)
+    assert read / len(keywords) >= 0.9, read / len(keywords)
+
+
+# ---------------------------------------------------------------- 4. other languages
+@pytest.mark.parametrize("text, genres", [
+    ("hola, quiero ver una película de terror", {"horror"}),
+    ("quiero una comedia romántica", {"romance", "comedy"}),
+    ("Je voudrais un film d'horreur", {"horror"}),
+    ("películas de acción", {"action"}),
+    ("un documental", {"documentary"}),
+    ("ciencia ficción", {"sci-fi"}),
+])
+def test_other_language_genre_words(nlu, text, genres):
+    assert {g for g, p in _items(nlu.parse(text), Slot.GENRE) if p == Polarity.LIKE} == genres
+
+
+def test_other_language_negation(nlu):
+    assert ("horror", Polarity.DISLIKE) in _items(nlu.parse("no quiero terror"), Slot.GENRE)
+
+
+def test_simulator_still_names_genres_in_english():
+    from crs.nlu.lexicon import load_lexicon
+    from crs.simulation.user import genre_phrases
+
+    lexicon = load_lexicon()
+    assert not set(genre_phrases(lexicon).values()) & lexicon.other_languages
+    assert genre_phrases(lexicon)["horror"] == "horror"
