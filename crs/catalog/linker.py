@@ -54,11 +54,13 @@ _LOWER_VERDICT_RE = re.compile(
     r"terrible|awful|boring|overrated|underrated|perfect)\b", re.IGNORECASE)
 _ARTICLES = frozenset({"the", "a", "an"})
 #: A film's topic follows: "something about time travel", "a comedy about a wedding", a bare
-#: "About dinosaurs."; a lower-case span there is what the film is about, not a title.
+#: "About dinosaurs.", also a few lower-case words on ("about drug traffic", "about north
+#: carolina"); a lower-case span there is what the film is about, not a title.
 _TOPIC_BEFORE = re.compile(
     r"(?:\b(?:something|anything|nothing|movies?|films?|flicks?|ones?|stuff|stor(?:y|ies)|documentar(?:y|ies)|shows?|"
     r"series|comed(?:y|ies)|dramas?|thrillers?|horror|romance|cartoons?|anime)\s+(?:about|involving|featuring)"
-    r"|(?:^|[.!?\n])\s*about)\s+(?:(?:a|an|the|some)\s+)?$", re.IGNORECASE)
+    r"|(?:^|[.!?\n])\s*about)\s+(?:(?:a|an|the|some)\s+)?(?:(?!(?:and|or|but|i|like|loved?|liked|seen|watched)\b)"
+    r"[a-z'-]+\s+){0,3}$", re.IGNORECASE)
 #: "something with dinosaurs in it": a topic, not a title.
 _WITH_BEFORE = re.compile(r"\bwith\s+(?:(?:a|an|the|some|lots of)\s+)?$", re.IGNORECASE)
 _IN_IT_AFTER = re.compile(r"\s+in\s+it\b", re.IGNORECASE)

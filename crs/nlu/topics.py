@@ -166,22 +166,24 @@ class TopicReader:
         while True:
             while a < len(words) and words[a] in _LEADING:
                 a += 1
-            if a >= len(words) or words[a] in _NOT_TOPICS or words[a] in _STOP or _DIGIT.search(words[a]):
+            if a >= len(words) or words[a] in _STOP or _DIGIT.search(words[a]):
                 return out, a
             best = None
             for n in range(min(MAX_KEYWORD_WORDS, len(words) - a), 0, -1):
-                if "_" in words[a:a + n] or not self._ends(words, a + n):
+                if "_" in words[a:a + n] or not self._ends(words, a + n) or (n == 1 and words[a] in _NOT_TOPICS):
                     continue
                 found = self.keyword(words[a:a + n])
-                if found:
+                if found:  # "film history", "one night stand": a corpus keyword, whatever its first word
                     best = (found, a, a + n)
                     break
+            if best is None and words[a] in _NOT_TOPICS:
+                return out, a
             if best is None:
                 j = a
                 while j < len(words) and j - a < MAX_WORDS and not self._ends(words, j):
                     j += 1
                 b = self._trim(words, a, j)
-                if b > a and words[b - 1] not in _NOT_TOPICS:
+                if b > a and words[b - 1] not in _NOT_TOPICS and len(" ".join(words[a:b])) >= 3:
                     best = (" ".join(words[a:b]), a, b)
                 a = j
             else:
