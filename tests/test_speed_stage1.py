@@ -107,3 +107,51 @@ def test_touch_pages_maps_the_whole_vector_cache(tmp_path):
     after = _mapping_rss_kb(path.resolve())
     assert before < 0.5 * matrix.nbytes / 1024 <= 0.95 * matrix.nbytes / 1024 <= after
     assert np.array_equal(np.asarray(mapped), matrix)
+
+
+def test_cached_neighbours_equal_a_fresh_chroma_search(movie_store):
+    movie_store.warm_vectors()
+    ids = [m.id for m in movie_store.index.movies[:40:8]]
+    exclude = set(ids[:2]) | {movie_store.index.movies[50].id}
+    asked: list[int] = []
+    collection = movie_store._collection
+
+    class Counting:  # counts Chroma queries, answers through the real collection
+        def query(self, **kwargs):
+            asked.append(len(kwargs["query_embeddings"]))
+            return collection.query(**kwargs)
+
+        def __getattr__(self, name):
+            return getattr(collection, name)
+
+    movie_store._neighbours.clear()
+    movie_store._collection = Counting()
+    try:
+        fresh = movie_store.search_each(movie_store.vectors(ids), n=20, exclude=exclude)
+        first = movie_store.search_each_movie(ids, n=20, exclude=exclude)
+        again = movie_store.search_each_movie(ids[1:], n=20, exclude=exclude)
+        text = movie_store.search_text("dark violent", n=30)
+        text_again = movie_store.search_text("dark violent", n=30)
+        plain = movie_store.search(movie_store.embedder.embed_one("dark violent"), n=30)
+    finally:
+        movie_store._collection = collection
+    assert first == fresh and again == fresh[1:]
+    assert text == text_again == plain and len(text) == 30
+    assert asked == [len(ids), len(ids), 1, 1]  # search_each, the first search_each_movie, the first text, search
+
+
+def test_adding_movies_empties_the_neighbour_cache(writable_store, embedder):
+    from crs.catalog.models import Movie
+    from crs.catalog.store import MovieStore
+
+    store = MovieStore.open(writable_store.store_dir, embedder, writable_store.collection)
+    store.warm_vectors()
+    liked = store.index.movies[0]
+    before = store.search_each_movie([liked.id], n=5)[0]
+    twin = Movie(id="twin-1", title="A Twin", year=2001, genres=liked.genres, directors=liked.directors,
+                 cast=liked.cast, plot=liked.plot, keywords=liked.keywords)
+    store.add_movies([twin])
+    store.warm_vectors()
+    after = store.search_each_movie([liked.id], n=5)[0]
+    assert "twin-1" not in [m.id for m, _ in before]
+    assert [m.id for m, _ in after[:2]] == [liked.id, "twin-1"]  # itself, then its twin (same text, same vector)

@@ -140,6 +140,9 @@ class MovieStore:
         self._collection = collection
         self._vectors: dict[str, np.ndarray] = {}
         self._matrix: np.ndarray | None = None
+        #: Chroma's neighbour ids of a stored movie's vector, by (movie id, how many fetched):
+        #: a conversation asks for the same liked movies' neighbours turn after turn.
+        self._neighbours: dict[tuple[tuple[str, str], int], list[str]] = {}
 
     @classmethod
     def open(cls, store_dir: Path, embedder: Any, collection: str = "movies",
@@ -237,6 +240,47 @@ class MovieStore:
             out.append(self._ranked(self._scored(ids, vectors, queries[row:row + 1], exclude), n))
         return out
 
+    #: At most this many neighbour lists (~3 KB each) are kept.
+    NEIGHBOUR_CACHE = 4096
+
+    def search_each_movie(self, movie_ids: list[str], n: int,
+                          exclude: Iterable[str] = frozenset()) -> list[list[tuple[Movie, float]]]:
+        """``search_each(self.vectors(movie_ids), n, exclude)``: each stored movie's own
+        neighbours, the same answer, with Chroma asked only for movies whose neighbour ids
+        (for this fetch size) are not cached yet (a conversation asks for the same liked
+        movies' neighbours turn after turn)."""
+        movie_ids = list(movie_ids)
+        vectors = self.vectors(movie_ids)
+        if not self._cacheable(n) or not movie_ids:
+            return self.search_each(vectors, n, exclude)
+        return self._search_cached([("movie", i) for i in movie_ids], self._unit_queries(vectors), n, set(exclude))
+
+    def _cacheable(self, n: int) -> bool:
+        return n > 0 and len(self.index) > 0 and self._matrix is not None and self._matrix.shape[0] == len(self.index)
+
+    def _search_cached(self, keys: list[tuple[str, str]], queries: np.ndarray, n: int,
+                       exclude: set[str]) -> list[list[tuple[Movie, float]]]:
+        """:meth:`search_each` of unit ``queries`` named by ``keys``, Chroma's neighbour ids
+        cached per (key, fetch size). Chroma's answer for a query does not change until the
+        collection does (:meth:`add_movies` empties the cache); the excluded ids are dropped
+        and the scores recomputed from the vectors as in :meth:`search_each`."""
+        fetch = min(len(self.index), n + sum(1 for i in exclude if i in self.index))
+        cache = self._neighbours
+        missing = [row for row, key in enumerate(keys) if (key, fetch) not in cache]
+        if missing:
+            if len(cache) + len(missing) > self.NEIGHBOUR_CACHE:
+                cache.clear()
+            result = self._collection.query(query_embeddings=queries[missing], n_results=fetch, include=[])
+            for row, ids in zip(missing, result["ids"]):
+                cache[(keys[row], fetch)] = ids
+        row_of = self.index.row
+        out = []
+        for row, key in enumerate(keys):
+            ids = cache[(key, fetch)]
+            vectors = self._matrix[[row_of.get(i, 0) for i in ids]]
+            out.append(self._ranked(self._scored(ids, vectors, queries[row:row + 1], exclude), n))
+        return out
+
     @staticmethod
     def _unit_queries(query_vectors: np.ndarray) -> np.ndarray:
         queries = np.atleast_2d(np.asarray(query_vectors, dtype=np.float32))
@@ -275,8 +319,15 @@ class MovieStore:
 
     def search_text(self, text: str, n: int, where: dict[str, Any] | None = None,
                     exclude: Iterable[str] = frozenset()) -> list[tuple[Movie, float]]:
-        """Semantic search with a free-text query ("a tense heist movie in LA")."""
-        return self.search(self.embedder.embed_one(text), n, where=where, exclude=exclude)
+        """Semantic search with a free-text query ("a tense heist movie in LA").
+
+        Chroma's answer is kept per text (the retriever's text is the user's moods, the
+        same turn after turn; the embedder keeps the text's vector); the answer is the same.
+        """
+        vector = self.embedder.embed_one(text)
+        if where is None and self._cacheable(n):
+            return self._search_cached([("text", text)], self._unit_queries(vector), n, set(exclude))[0]
+        return self.search(vector, n, where=where, exclude=exclude)
 
     # -- vectors ------------------------------------------------------------------------
 
@@ -367,6 +418,7 @@ class MovieStore:
             self.index.add(movie)
             self._vectors[movie.id] = vector
         self._matrix = None
+        self._neighbours.clear()
         files.write_table(self.store_dir, self.index.movies)
         manifest = dict(self.manifest)
         manifest["count"] = len(self.index)

@@ -81,7 +81,7 @@ class HybridRetriever:
         self._max_pop = 1.0
         self._index_lock = threading.Lock()
         self._indexed_manifest: object = None  # the store manifest the indexes were built for
-        self._mood_counts: dict[tuple[str, str], tuple[int, int]] = {}  # (movie id, mood) -> hits
+        self._mood_hits: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # mood -> per row hits, -1: not yet
         self._rows: _RowFacts | None = None
 
     # ------------------------------------------------------------------ indexes
@@ -128,6 +128,7 @@ class HybridRetriever:
         self._max_pop = max((m.popularity for m in movies), default=1.0) or 1.0
         self._popular_years = np.array([np.nan if m.year is None else m.year for m in movies], np.float32)
         self._rows = _RowFacts.build(self.store.index.movies, title_keys, self._max_pop)
+        self._mood_hits = {}
         self._indexed_manifest = manifest
         self._popular = [m.id for m in movies]  # set last: _ensure_indexes checks it
 
@@ -205,19 +206,26 @@ class HybridRetriever:
         feedback rewarded, and of the user's words."""
         found: dict[str, dict[str, float]] = defaultdict(dict)
         recent = liked[-5:]
-        if recent:  # one Chroma call for all of them
-            for movie_id, hits in zip(recent, self.store.search_each(self.store.vectors(recent), n=60, exclude=set(liked))):
+        if recent:  # one Chroma call for all of them (none for those whose neighbours the store has)
+            for movie_id, hits in zip(recent, self._neighbours(recent, 60, set(liked))):
                 for movie, sim in hits:
                     found[movie.id][f"like:{movie_id}"] = sim
         others = [m for m in rewarded if m not in liked and m in self.store.index]
         if others:
-            for hits in self.store.search_each(self.store.vectors(others), n=30, exclude=set(liked)):
+            for hits in self._neighbours(others, 30, set(liked)):
                 for movie, _ in hits:
                     found.setdefault(movie.id, {})
         if query.text.strip():
             for movie, sim in self.store.search_text(query.text, n=self.pool_size // 2):
                 found[movie.id]["text"] = sim
         return found
+
+    def _neighbours(self, movie_ids: list[str], n: int, exclude: set[str]) -> list[list[tuple[Movie, float]]]:
+        """Each stored movie's ``n`` nearest neighbours (``MovieStore.search_each_movie``)."""
+        each_movie = getattr(self.store, "search_each_movie", None)
+        if each_movie is not None:
+            return each_movie(movie_ids, n=n, exclude=exclude)
+        return self.store.search_each(self.store.vectors(movie_ids), n=n, exclude=exclude)
 
     def _similarities(self, movies: list[Movie], recency: dict[str, float], disliked: list[str], text: str,
                       found: dict[str, dict[str, float]]) -> "_Similarities":
@@ -306,10 +314,12 @@ class HybridRetriever:
         if q.liked_genres:  # how many of a movie's genres (repeats counted) the user likes / all liked
             hits = counts[:, facts.columns(q.liked_genres)].sum(axis=1, dtype=np.int64)
             genre = hits.astype(np.float64) / len(q.liked_genres)
-        people = [person_match(m, q.ask_people) for m in movies] if q.ask_people else [None] * n
+        people: list[tuple[str, str] | None] = [None] * n
+        if q.ask_people:  # only movies that credit one of them can match (the per-person index)
+            credited = set().union(*(self._by_person.get(p.lower(), ()) for p in q.ask_people))
+            people = [person_match(m, q.ask_people) if m.id in credited else None for m in movies]
         popularity = facts.popularity[rows]
-        mood = (np.array([self._mood(m, q.moods, q.disliked_moods) for m in movies])
-                if (q.moods or q.disliked_moods) and n else np.zeros(n))
+        mood = self._mood(movies, rows, q.moods, q.disliked_moods) if (q.moods or q.disliked_moods) and n else np.zeros(n)
         taste = np.zeros(n)
         present = counts > 0
         if q.taste_genres:  # Jaccard of the liked movies' genres and the candidate's (as sets)
@@ -330,28 +340,40 @@ class HybridRetriever:
         return _Scored(movies=movies, score=score, meets=meets, collab=collab, sims=sims,
                        liked_genres=q.liked_genres, people=people, taste=taste, popularity=popularity, mood=mood)
 
-    def _mood(self, movie: Movie, wanted: list[str], unwanted: list[str]) -> float:
-        value = 0.0
+    def _mood(self, movies: list[Movie], rows: np.ndarray, wanted: list[str], unwanted: list[str]) -> np.ndarray:
+        """Per candidate: +0.5 per word of a wanted mood in its plot + keywords and +1 per
+        genre of that mood; -1.5 and -4.0 for an unwanted mood's (the same float64 steps,
+        in the same order, for every candidate)."""
+        value = np.zeros(len(movies))
         for mood in wanted:
-            words, genres = self._mood_hits(movie, mood)
-            value += 0.5 * words
-            value += genres
+            words, genres = self._mood_rows(mood, movies, rows)
+            value = value + 0.5 * words
+            value = value + genres
         for mood in unwanted:
-            words, genres = self._mood_hits(movie, mood)
-            value -= 1.5 * words
-            value -= 4.0 * genres
+            words, genres = self._mood_rows(mood, movies, rows)
+            value = value - 1.5 * words
+            value = value - 4.0 * genres
         return value
 
-    def _mood_hits(self, movie: Movie, mood: str) -> tuple[int, int]:
-        """How many of ``mood``'s words occur in the movie's plot + keywords, and how many
-        of its genres the movie has (counted once per movie and mood, not per turn)."""
-        key = (movie.id, mood)
-        hits = self._mood_counts.get(key)
+    def _mood_rows(self, mood: str, movies: list[Movie], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """How many of ``mood``'s words occur in each candidate's plot + keywords and how
+        many of its genres it has; counted once per movie and mood (kept per store row),
+        not per turn."""
+        hits = self._mood_hits.get(mood)
         if hits is None:
-            text = f"{movie.plot} {' '.join(movie.keywords)}".lower()
-            hits = self._mood_counts[key] = (sum(w in text for w in self.lexicon.mood_words.get(mood, ())),
-                                             sum(g in movie.genres for g in self.lexicon.mood_genres.get(mood, ())))
-        return hits
+            size = len(self._rows.has_content)
+            hits = self._mood_hits[mood] = (np.full(size, -1, np.int32), np.full(size, -1, np.int32))
+        words, genres = hits
+        todo = np.flatnonzero(words[rows] < 0).tolist()
+        if todo:
+            mood_words = self.lexicon.mood_words.get(mood, ())
+            mood_genres = self.lexicon.mood_genres.get(mood, ())
+            for j in todo:
+                m = movies[j]
+                text = f"{m.plot} {' '.join(m.keywords)}".lower()
+                genres[rows[j]] = sum(g in m.genres for g in mood_genres)
+                words[rows[j]] = sum(w in text for w in mood_words)  # set last: the check above reads it
+        return words[rows], genres[rows]
 
 
 @dataclass
