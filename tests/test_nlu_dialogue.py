@@ -1,0 +1,44 @@
+"""What the NLU reads for topics and sibling filmmakers reaches the recommender: the real
+graph over the real small store (the 800 most mentioned ReDial movies)."""
+
+import pytest
+
+from crs.wiring import build_components
+
+
+@pytest.fixture(scope="module")
+def components(small_store, tmp_path_factory):
+    db = tmp_path_factory.mktemp("nlu_dialogue") / "crs.db"
+    comps = build_components(small_store.model_copy(update={"database_url": f"sqlite:///{db}"}))
+    yield comps
+    comps.service.close()
+
+
+def _about(movie, word: str) -> bool:
+    return word in f"{movie.plot} {' '.join(movie.keywords)}".lower()
+
+
+def test_a_zombie_movie_is_a_horror_topic_and_the_list_is_about_zombies(components):
+    index = components.store.index
+    turn = components.service.handle_turn("zombies", "I want a zombie movie")
+    prefs = turn["preferences"]
+    assert prefs["keywords"] == ["zombie"] and prefs["liked_genres"] == ["horror"] and not prefs["liked_people"]
+    shown = [index.get(r["id"]) for r in turn["recommendations"]]
+    plain = components.service.handle_turn("horror", "I want a horror movie")
+    plain_shown = [index.get(r["id"]) for r in plain["recommendations"]]
+    # the topic moves the list towards zombie films (a plain horror ask shows fewer of them)
+    assert sum(_about(m, "zombie") for m in shown) >= 2
+    assert sum(_about(m, "zombie") for m in shown) > sum(_about(m, "zombie") for m in plain_shown)
+
+
+def test_something_about_a_topic_is_kept_as_a_keyword(components):
+    turn = components.service.handle_turn("topic", "Something about time travel please")
+    assert turn["preferences"]["keywords"] == ["time travel"]
+    assert turn["recommendations"]
+
+
+def test_the_coen_brothers_are_both_liked_and_their_films_shown(components):
+    turn = components.service.handle_turn("coens", "anything by the coen brothers?")
+    assert set(turn["preferences"]["liked_people"]) == {"Joel Coen", "Ethan Coen"}
+    recs = turn["recommendations"]
+    assert recs and all({"Joel Coen", "Ethan Coen"} & set(r["directors"]) for r in recs[:2])
