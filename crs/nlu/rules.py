@@ -1,4 +1,5 @@
-"""The rule-based NLU: intents, movies, genres, people, moods and years, with negation.
+"""The rule-based NLU: intents, movies, genres, people, moods, plot topics (keywords) and
+years, with negation.
 
 A message is split into clauses ("I loved Heat and Collateral, nothing too violent
 though" -> two clauses); a negation cue shortly before a slot in the same clause makes
