@@ -72,7 +72,10 @@ def test_shipped_model_records_valid_and_holdout_does_not():
     valid = shipped["files"][2]
     first = [json.loads(line)["conversationId"] for line in _valid_lines(0, LIMIT)]
     assert valid["ids"] == first and len(valid["content"]) == valid["used"] == LIMIT and len(valid["sha256"]) == 64
-    assert shipped["files"][0]["role"] == "fusion fit + model"  # the fusion fit stays on the official train file
+    # the fusion fit is the train-only one (valid adds data to the model, not to the fit)
+    assert [f["role"] for f in shipped["files"]] == ["fusion fit + model", "fusion held-out model + model", "model"]
+    fit = json.loads((_artifacts() / "collab-v2.json").read_text())["fusion_fit"]
+    assert fit["on"] == "redial/train_dialogues.jsonl" and fit["model_trained_on"] == ["redial/train_reduced_qa.json.zip"]
     assert shipped["dialogues"] == held_out["dialogues"] + LIMIT
 
 

@@ -211,7 +211,7 @@ def build_model(data_dir: Path, lam: float = DEFAULT_LAMBDA, min_df: int = DEFAU
     ease_fusion = Fusion(words=0.0, popularity=fusion.popularity, decay=fusion.decay) if fusion else None
     steps = tqdm(total=1 if fusion else 2, desc="training collaborative model", disable=not progress)
     if fusion is None:
-        held_out_model = fit_blocks(reduced, catalogue, lam, min_df, content)
+        held_out_model = fit_blocks(training.fusion_model_dialogues, catalogue, lam, min_df, content)
         fit_samples = [s for d in full for s in dialogue_samples(d, catalogue)]
         fusion, ease_fusion, fit_report = fit_fusion(held_out_model, fit_samples, labels, progress)
         steps.update(1)
@@ -233,7 +233,7 @@ def build_model(data_dir: Path, lam: float = DEFAULT_LAMBDA, min_df: int = DEFAU
         "info_sha256": file_sha256(Path(data_dir) / INFO_FILE), "training": training.record(),
         "limit": limit, "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "fusion_fit": {"on": next(f["name"] for f in training.files if f["role"].startswith("fusion")),
-                       "model_trained_on": [f["name"] for f in training.files if f["role"] == "model"],
+                       "model_trained_on": [f["name"] for f in training.files if f["role"].startswith("fusion held-out")],
                        "dedup": fit_report},
         "seconds": round(time.perf_counter() - start, 1), "catalogue": "redial/movies_with_mentions.csv",
     })

@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from crs.datasets import Catalogue, EvalSample, Role, dialogue_samples, load_redial_catalogue
 from crs.recommender.collaborative import CollaborativeModel, Fusion
-from crs.recommender.collaborative_training import fit_blocks, load_training_dialogues, utterance_words
+from crs.recommender.collaborative_training import fit_blocks, utterance_words
 from crs.recommender.grounded import conversation_text
 
 #: Columns of :attr:`PoolContext.parts`.
@@ -102,13 +102,14 @@ def build_context(model: CollaborativeModel, sample: EvalSample, fusion: Fusion,
 
 def held_out_model(data_dir: Path, base: CollaborativeModel, catalogue: Catalogue, limit: int | None = None,
                    progress: bool = False) -> tuple[CollaborativeModel, list[EvalSample]]:
-    """Blocks fitted on the other training dialogues (reduced QA, and valid when ``base`` was
-    trained on it), and the samples of the official-format training dialogues they score (new
-    targets only, as in the dedup protocol). The files are those ``base`` records."""
-    from crs.recommender.training_data import TRAIN_ONLY_FILES, recorded_files
+    """Blocks fitted on the reduced-QA dialogues only (the fusion fit's held-out model), and the
+    samples of the official-format training dialogues they score (new targets only, as in the
+    dedup protocol). The files are those ``base`` records."""
+    from crs.recommender.training_data import TRAIN_ONLY_FILES, load_training_set, recorded_files
 
     files = recorded_files(base.meta) or TRAIN_ONLY_FILES
-    full, reduced = load_training_dialogues(data_dir, catalogue, limit, progress, files)
+    training = load_training_set(data_dir, catalogue, files, limit, progress)
+    full, reduced = training.fit, training.fusion_model_dialogues
     model = fit_blocks(reduced, catalogue, float(base.meta.get("lambda", 200.0)), int(base.meta.get("min_df", 10)),
                        base.content_item, float(base.meta.get("word_lambda", 200.0)))
     samples = [s for d in full for s in dialogue_samples(d, catalogue) if not s.repeated and s.target is not None]

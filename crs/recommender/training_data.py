@@ -128,6 +128,13 @@ class TrainingSet:
     rest: list[Dialogue]
     files: list[dict[str, Any]] = field(default_factory=list)
     excluded: str = ""
+    fusion_rest: list[Dialogue] | None = None
+
+    @property
+    def fusion_model_dialogues(self) -> list[Dialogue]:
+        """What the fusion fit's held-out model is trained on: the ``rest`` dialogues of the two
+        train files (so adding valid adds data, and leaves the fitted weights as they were)."""
+        return self.rest if self.fusion_rest is None else self.fusion_rest
 
     @property
     def dialogues(self) -> list[Dialogue]:
@@ -175,9 +182,13 @@ def load_training_set(data_dir: Path, catalogue: Catalogue, files: Sequence[str]
                          f"(files: {', '.join(files)}; excluded: {exclude.label if exclude else 'none'})")
     fit = per_file[fit_index][1]
     rest = [d for i, (_, ds) in enumerate(per_file) if i != fit_index for d in ds]
+    others = [i for i, (_, ds) in enumerate(per_file) if i != fit_index and ds]
+    held_out = [i for i in others if per_file[i][0] in TRAIN_ONLY_FILES] or others
+    fusion_rest = [d for i in held_out for d in per_file[i][1]]
     for i, record in enumerate(records):
-        record["role"] = "fusion fit + model" if i == fit_index else "model"
-    return TrainingSet(fit, rest, records, exclude.label if exclude else "")
+        record["role"] = "fusion fit + model" if i == fit_index else (
+            "fusion held-out model + model" if i in held_out else "model")
+    return TrainingSet(fit, rest, records, exclude.label if exclude else "", fusion_rest)
 
 
 def recorded_files(meta: dict[str, Any]) -> list[str] | None:
