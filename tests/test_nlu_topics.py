@@ -117,6 +117,9 @@ def test_disliked_sibling_group(nlu):
     ("a comedy about a wedding", "wedding"),
     ("I'd like a film about vampires", "vampire"),
     ("time travel movies", "time travel"),
+    ("a movie about New York City", "new york city"),  # capitalised, but no film people name
+    ("Something about film history.", "film history"),
+    ("Something about drug traffic.", "drug traffic"),
 ])
 def test_topic_becomes_a_keyword(nlu, text, keyword):
     r = nlu.parse(text)

@@ -267,8 +267,9 @@ class TitleLinker:
             return not everyday or capitalised or re.match(r"\s*[(\[]", text[end:]) is not None
         if key in self.blocked:
             return False
-        if all(not t.raw[0].isupper() for t in span) and self._topic(text, start, end):
-            return False  # "something about new york city": a topic (crs/nlu/topics.py), not the film
+        if self._topic(text, start, end) and (all(not t.raw[0].isupper() for t in span)
+                                              or self._known(key) < LOWER_CASE_MIN_POPULARITY):
+            return False  # "something about new york city": a topic (crs/nlu/topics.py), not the film nobody names
         if i > 0 and j - i == 1 and tokens[i - 1].norm in {"you", "u", "ya"} and span[0].raw.islower():
             return False  # "you idiot" calls the bot names, it names no movie
         if everyday and not capitalised:
