@@ -155,3 +155,29 @@ def test_adding_movies_empties_the_neighbour_cache(writable_store, embedder):
     after = store.search_each_movie([liked.id], n=5)[0]
     assert "twin-1" not in [m.id for m, _ in before]
     assert [m.id for m, _ in after[:2]] == [liked.id, "twin-1"]  # itself, then its twin (same text, same vector)
+
+
+def test_collaborative_answers_are_reused_only_for_the_same_question(movie_store):
+    movies = movie_store.index.movies
+
+    class Scorer:  # a deterministic stand-in for the trained model that counts its calls
+        def __init__(self):
+            self.calls = 0
+
+        def score(self, weights, text="", k=None):
+            self.calls += 1
+            ranked = sorted(movies[:300], key=lambda m: (hash((m.id, tuple(weights), text)) % 997, m.id))
+            return {m.id: 1.0 / (1 + i) for i, m in enumerate(ranked[:k])}
+
+    scorer = Scorer()
+    retriever = HybridRetriever(movie_store, scorer)
+    retriever.warm()
+    liked = [PreferenceItem(slot=Slot.MOVIE, value=movies[i].id, polarity=Polarity.LIKE, turn=0) for i in (3, 9)]
+    query = RecQuery(preferences=Preferences(items=liked))
+    first = retriever.retrieve(query, 50)
+    again = retriever.retrieve(query, 50)
+    assert scorer.calls == 1
+    assert [(c.movie.id, c.score, c.evidence) for c in first] == [(c.movie.id, c.score, c.evidence) for c in again]
+    disliked = PreferenceItem(slot=Slot.MOVIE, value=movies[20].id, polarity=Polarity.DISLIKE, turn=1)
+    retriever.retrieve(RecQuery(preferences=Preferences(items=[*liked, disliked])), 50)
+    assert scorer.calls == 2

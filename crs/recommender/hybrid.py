@@ -57,6 +57,9 @@ class HybridWeights:
 class HybridRetriever:
     """Stage-1 retriever; see the module docstring."""
 
+    #: At most this many answers of the collaborative model are kept (~20 KB each).
+    COLLAB_CACHE = 256
+
     def __init__(self, store, collab: CollabScorer | None = None, weights: HybridWeights | None = None,
                  lexicon: Lexicon | None = None, pool_size: int = 300,
                  item_bias: Mapping[str, float] | None = None) -> None:
@@ -83,6 +86,7 @@ class HybridRetriever:
         self._indexed_manifest: object = None  # the store manifest the indexes were built for
         self._mood_hits: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # mood -> per row hits, -1: not yet
         self._rows: _RowFacts | None = None
+        self._collab_cache: dict[tuple, dict[str, float]] = {}  # the collaborative model's recent answers
 
     # ------------------------------------------------------------------ indexes
     def warm(self) -> None:
@@ -297,8 +301,17 @@ class HybridRetriever:
         weights = dict(recency)
         for movie_id in prefs.disliked_movies:
             weights[movie_id] = -0.5
-        scores = self.collab.score(weights, text=words, k=self.pool_size)
-        return {k: float(v) for k, v in scores.items() if v > 0}
+        # The model's answer depends only on these (in this order) and its fusion weights; a
+        # conversation asks the same again on turns that add no liked or disliked movie.
+        key = (tuple(weights.items()), words, self.pool_size, getattr(self.collab, "fusion", None))
+        found = self._collab_cache.get(key)
+        if found is None:
+            scores = self.collab.score(weights, text=words, k=self.pool_size)
+            found = {k: float(v) for k, v in scores.items() if v > 0}
+            if len(self._collab_cache) >= self.COLLAB_CACHE:
+                self._collab_cache.clear()
+            self._collab_cache[key] = found
+        return found
 
     def _score_all(self, movies: list[Movie], sims: "_Similarities", collab: list[float],
                    q: "_QueryContext", rows: np.ndarray) -> "_Scored":
