@@ -352,6 +352,13 @@ class MovieStore:
             return np.zeros((0, self._dim()), dtype=np.float32)
         return np.stack([self._vectors[i] for i in ids])
 
+    def vectors_at(self, rows: np.ndarray) -> np.ndarray | None:
+        """The vectors of the movies at ``rows`` of ``index.movies`` (what :meth:`vectors`
+        gives for their ids), or None when the vector matrix is not loaded."""
+        if self._matrix is None or self._matrix.shape[0] != len(self.index):
+            return None
+        return np.asarray(self._matrix[rows])
+
     def matrix(self) -> np.ndarray:
         """All vectors, row i = ``index.movies[i]`` (for whole-catalogue scoring).
 

@@ -162,7 +162,7 @@ class HybridRetriever:
         max_collab = max(collab.values(), default=0.0) or 1.0
         taste = {g for i, w in recency.items() if w == 1.0 for g in index.by_id[i].genres}
         allowed, rows = self._allowed(pool, rules)
-        sims = self._similarities(allowed, recency, list(prefs.disliked_movies), query.text, semantic)
+        sims = self._similarities(allowed, recency, list(prefs.disliked_movies), query.text, semantic, rows)
         context = _QueryContext(liked_genres=set(liked_genres), moods=prefs.moods, disliked_moods=prefs.disliked_moods,
                                 taste_genres=taste, ask_genres=asks[0], ask_people=asks[1])
         scored = self._score_all(allowed, sims, [collab.get(m.id, 0.0) / max_collab for m in allowed], context, rows)
@@ -232,7 +232,7 @@ class HybridRetriever:
         return self.store.search_each(self.store.vectors(movie_ids), n=n, exclude=exclude)
 
     def _similarities(self, movies: list[Movie], recency: dict[str, float], disliked: list[str], text: str,
-                      found: dict[str, dict[str, float]]) -> "_Similarities":
+                      found: dict[str, dict[str, float]], rows: np.ndarray | None = None) -> "_Similarities":
         """Cosine similarity of every candidate to each recent liked movie (weighted by
         recency; the best one and which movie it is), to the closest disliked movie, and to
         the user's words (vectors come from the store; Chroma proposed only some of them)."""
@@ -242,7 +242,9 @@ class HybridRetriever:
         out = _Similarities(semantic=np.zeros(n), similar_to=[None] * n, disliked=np.zeros(n), text=np.zeros(n))
         if not movies or not (recent or disliked or text.strip()):
             return out
-        matrix = out.matrix = self.store.vectors([m.id for m in movies])
+        at_rows = getattr(self.store, "vectors_at", None)
+        matrix = at_rows(rows) if at_rows is not None and rows is not None else None
+        matrix = out.matrix = self.store.vectors([m.id for m in movies]) if matrix is None else matrix
         if recent:
             sims = (matrix @ self.store.vectors(recent).T) * [recency[i] for i in recent]
             best = sims.argmax(axis=1)  # the first of equal maxima, as max() over a dict gives
