@@ -266,17 +266,17 @@ class MovieStore:
         and the scores recomputed from the vectors as in :meth:`search_each`."""
         fetch = min(len(self.index), n + sum(1 for i in exclude if i in self.index))
         cache = self._neighbours
-        missing = [row for row, key in enumerate(keys) if (key, fetch) not in cache]
+        found = [cache.get((key, fetch)) for key in keys]  # read once: a parallel turn may empty the cache
+        missing = [row for row, ids in enumerate(found) if ids is None]
         if missing:
+            result = self._collection.query(query_embeddings=queries[missing], n_results=fetch, include=[])
             if len(cache) + len(missing) > self.NEIGHBOUR_CACHE:
                 cache.clear()
-            result = self._collection.query(query_embeddings=queries[missing], n_results=fetch, include=[])
             for row, ids in zip(missing, result["ids"]):
-                cache[(keys[row], fetch)] = ids
+                found[row] = cache[(keys[row], fetch)] = ids
         row_of = self.index.row
         out = []
-        for row, key in enumerate(keys):
-            ids = cache[(key, fetch)]
+        for row, ids in enumerate(found):
             vectors = self._matrix[[row_of.get(i, 0) for i in ids]]
             out.append(self._ranked(self._scored(ids, vectors, queries[row:row + 1], exclude), n))
         return out
