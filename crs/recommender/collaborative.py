@@ -292,7 +292,5 @@ def train(settings: "Settings", progress: bool = True, out: Path | None = None) 
     """
     from crs.recommender.collaborative_training import build_model
 
-    store_dir = Path(settings.store_dir)
-    model = build_model(settings.data_dir, progress=progress,
-                        store_dir=store_dir if (store_dir / "manifest.json").exists() else None)
+    model = build_model(settings.data_dir, progress=progress)
     return model.save(Path(out) if out else Path(settings.artifacts_dir) / ARTEFACT_NAME)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,8 +29,7 @@ from tqdm import tqdm
 from crs.datasets import Catalogue, Dialogue, EvalSample, Role, Utterance, dialogue_samples
 from crs.datasets import load_redial_catalogue, read_dialogues, read_reduced_qa
 from crs.recommender.collaborative import CollaborativeModel, Fusion, fit_ease, strip_titles, tokenize
-from crs.recommender.collaborative_content import DENSE_SHIFT, DENSE_WEIGHT, INFO_FILE, KEYWORD_FILES
-from crs.recommender.collaborative_content import content_similarity, store_vectors
+from crs.recommender.collaborative_content import INFO_FILE, content_similarity
 
 DEFAULT_LAMBDA = 200.0  # chosen on valid (EVALUATION.md reference; 50..500 within .005 R@10)
 DEFAULT_WORD_LAMBDA = 200.0  # chosen on valid (50..1000 tried)
@@ -96,7 +94,7 @@ def drop_duplicates(full: Sequence[Dialogue], reduced: Sequence[Dialogue]) -> li
 
 def data_fingerprint(data_dir: Path) -> str:
     """The fingerprint of everything the model is trained on."""
-    return fingerprint([Path(data_dir) / f for f in (*TRAIN_FILES, INFO_FILE, *KEYWORD_FILES)])
+    return fingerprint([Path(data_dir) / f for f in (*TRAIN_FILES, INFO_FILE)])
 
 
 def load_training_dialogues(data_dir: Path, catalogue: Catalogue, limit: int | None = None,
@@ -198,19 +196,9 @@ def fit_fusion(model: CollaborativeModel, samples: Sequence[EvalSample], labels:
     return best["hybrid"][1], best["ease"][1], {kind: value[2] for kind, value in best.items()}
 
 
-def _dense_meta(store_dir: Path | None, vectors: np.ndarray | None) -> dict | None:
-    """What the dense part of the metadata block was built from (None: not used)."""
-    if store_dir is None or vectors is None:
-        return None
-    manifest = json.loads((Path(store_dir) / "manifest.json").read_text(encoding="utf-8"))
-    return {"store": str(store_dir), "store_fingerprint": manifest.get("fingerprint"), "model": manifest.get("model"),
-            "movies_with_vector": int(np.count_nonzero(np.abs(vectors).sum(axis=1))),
-            "shift": DENSE_SHIFT, "weight": DENSE_WEIGHT}
-
-
 def build_model(data_dir: Path, lam: float = DEFAULT_LAMBDA, min_df: int = DEFAULT_MIN_DF,
                 limit: int | None = None, fusion: Fusion | None = None, progress: bool = True,
-                content_top_k: int = 200, ranker: bool = True, store_dir: Path | None = None) -> CollaborativeModel:
+                content_top_k: int = 200, ranker: bool = True) -> CollaborativeModel:
     """Train the ReDial collaborative model (and, unless ``fusion`` is given, fit its fusion).
 
     Args:
@@ -221,16 +209,12 @@ def build_model(data_dir: Path, lam: float = DEFAULT_LAMBDA, min_df: int = DEFAU
         progress: Show progress bars.
         content_top_k: Metadata neighbours kept per movie.
         ranker: Also fit the second-stage pool ranker (cross-fitted; the longest step).
-        store_dir: A built movie store whose sentence embeddings add dense neighbours to the
-            metadata block (:func:`~crs.recommender.collaborative_content.dense_similarity`);
-            None for metadata alone.
     """
     start = time.perf_counter()
     catalogue = load_redial_catalogue(data_dir)
     labels = dict(zip(catalogue.ids, catalogue.labels))
     full, reduced = load_training_dialogues(data_dir, catalogue, limit, progress)
-    vectors = store_vectors(store_dir, catalogue.ids) if store_dir is not None else None
-    content = content_similarity(data_dir, catalogue.ids, content_top_k, vectors)
+    content = content_similarity(data_dir, catalogue.ids, content_top_k)
     fit_report: dict[str, dict[str, float]] = {}
     ease_fusion = Fusion(words=0.0, popularity=fusion.popularity, decay=fusion.decay) if fusion else None
     steps = tqdm(total=1 if fusion else 2, desc="training collaborative model", disable=not progress)
@@ -257,6 +241,5 @@ def build_model(data_dir: Path, lam: float = DEFAULT_LAMBDA, min_df: int = DEFAU
         "limit": limit, "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "fusion_fit": {"on": TRAIN_FILES[0], "model_trained_on": TRAIN_FILES[1], "dedup": fit_report},
         "seconds": round(time.perf_counter() - start, 1), "catalogue": "redial/movies_with_mentions.csv",
-        "content": {"keywords": list(KEYWORD_FILES), "dense": _dense_meta(store_dir, vectors)},
     })
     return model
