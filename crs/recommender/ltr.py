@@ -75,7 +75,7 @@ class MovieFacts:
             vocab: dict[str, int] = {}
             rows, cols = [], []
             for r, item in enumerate(item_ids):
-                for v in set(values_of(info.get(item) or {})):
+                for v in sorted(set(values_of(info.get(item) or {}))):  # sorted: the same columns in every process
                     rows.append(r)
                     cols.append(vocab.setdefault(v, len(vocab)))
             m = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)),
