@@ -159,10 +159,7 @@ class RuleNLU:
     def _inside_name(self, text: str, mention: Mention) -> bool:
         """True when a title is only part of a person's name ("Paul" in "Paul Verhoeven",
         "Hitchcock" in "Alfred Hitchcock"): then the person was meant, not the movie."""
-        if mention.text.startswith("@") or mention.year is not None:
-            return False
-        words = list(_NAME_WORD.finditer(text))
-        inside = [k for k, w in enumerate(words) if w.start() < mention.end and mention.start < w.end()]
+        words, inside = _name_words(text, mention)
         if not inside:
             return False
         a, b = inside[0], inside[-1]
@@ -175,10 +172,7 @@ class RuleNLU:
     def _in_group(self, text: str, mention: Mention) -> bool:
         """True when a title lies inside siblings' group name ("The Coen Brothers" in "I
         love the coen brothers"): the people are meant."""
-        if mention.text.startswith("@") or mention.year is not None:
-            return False
-        words = list(_NAME_WORD.finditer(text))
-        inside = [k for k, w in enumerate(words) if w.start() < mention.end and mention.start < w.end()]
+        words, inside = _name_words(text, mention)
         if not inside:
             return False
         lo, hi = max(0, inside[0] - 1), min(len(words), inside[-1] + 2)
@@ -344,6 +338,15 @@ class RuleNLU:
         if not intents and stripped:
             intents.append(Intent.CHITCHAT)
         return list(dict.fromkeys(intents))
+
+
+def _name_words(text: str, mention: Mention) -> tuple[list[re.Match[str]], list[int]]:
+    """The words of ``text`` and the indexes of those a typed title ``mention`` covers
+    (none for an ``@id`` mention or a title given with its year: those are meant as movies)."""
+    if mention.text.startswith("@") or mention.year is not None:
+        return [], []
+    words = list(_NAME_WORD.finditer(text))
+    return words, [k for k, w in enumerate(words) if w.start() < mention.end and mention.start < w.end()]
 
 
 def _questions(text: str) -> list[tuple[int, int]]:
