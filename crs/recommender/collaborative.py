@@ -228,7 +228,7 @@ class CollaborativeModel:
         meta.pop("ranker", None)
         if self.ranker is not None:
             meta["ranker"] = {**self.ranker.meta, "pool_size": self.ranker.pool_size}
-            extra["ranker_model"] = np.array(self.ranker.model_text)
+            extra["ranker_model"] = np.array(self.ranker.model_texts)  # one string per booster
         with path.open("wb") as fh:
             np.savez(fh, item_ids=np.array(self.item_ids), vocabulary=np.array(self.vocabulary),
                      item_item=self.item_item.astype(np.float16), word_item=self.word_item.astype(np.float16),
@@ -267,7 +267,9 @@ class CollaborativeModel:
                 from crs.recommender.ltr import PoolRanker
 
                 info = meta.get("ranker", {})
-                ranker = PoolRanker(str(data["ranker_model"]), int(info.get("pool_size", 300)), info)
+                texts = data["ranker_model"]  # 0-d: one booster (older artefacts); 1-d: an ensemble
+                texts = [str(texts)] if texts.ndim == 0 else [str(t) for t in texts]
+                ranker = PoolRanker(texts, int(info.get("pool_size", 300)), info)
             # float16 on disk, float32 in memory: rows are then summed without a conversion per call
             return cls(tuple(str(x) for x in data["item_ids"]), np.asarray(data["item_item"], np.float32),
                        tuple(str(x) for x in data["vocabulary"]), np.asarray(data["word_item"], np.float32),

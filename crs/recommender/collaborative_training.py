@@ -227,7 +227,7 @@ def build_model(data_dir: Path, lam: float = DEFAULT_LAMBDA, min_df: int = DEFAU
         model.facts = MovieFacts.load(data_dir, catalogue.ids)
         pools = held_out_pools(full + reduced, catalogue, fusion, model.facts,
                                lambda rows: fit_blocks(rows, catalogue, lam, min_df, content), progress=progress)
-        model.ranker = fit_ranker(pools)
+        model.ranker = fit_ranker(pools, progress=progress)
     model.meta.update({
         "fingerprint": data_fingerprint(data_dir, [f["name"] for f in training.files]),
         "info_sha256": file_sha256(Path(data_dir) / INFO_FILE), "training": training.record(),

@@ -205,20 +205,27 @@ def pool_features(model: "CollaborativeModel", facts: MovieFacts, weights: Mappi
 
 
 class PoolRanker:
-    """A trained lambdarank model over :data:`FEATURES` (a LightGBM booster, kept as text)."""
+    """A trained lambdarank model over :data:`FEATURES`: one LightGBM booster or the mean of
+    several (a seed ensemble), each kept as text."""
 
-    def __init__(self, model_text: str, pool_size: int, meta: Mapping | None = None) -> None:
+    def __init__(self, model_text: str | Sequence[str], pool_size: int, meta: Mapping | None = None) -> None:
         import lightgbm as lgb
 
-        self.model_text = model_text
+        self.model_texts = [model_text] if isinstance(model_text, str) else [str(t) for t in model_text]
+        if not self.model_texts:
+            raise ValueError("a pool ranker needs at least one LightGBM model")
         self.pool_size = int(pool_size)
         self.meta = dict(meta or {})
-        self.booster = lgb.Booster(model_str=model_text)
+        self.boosters = [lgb.Booster(model_str=text) for text in self.model_texts]
 
     def predict(self, features: np.ndarray) -> np.ndarray:
+        """The mean score of the boosters (one booster: its score)."""
         if not len(features):
             return np.zeros(0, np.float64)
-        return self.booster.predict(features, num_threads=1)
+        scores = self.boosters[0].predict(features, num_threads=1)
+        for booster in self.boosters[1:]:
+            scores = scores + booster.predict(features, num_threads=1)
+        return scores / len(self.boosters)
 
     def rerank(self, model: "CollaborativeModel", facts: MovieFacts, weights: Mapping[str, float],
                words: Sequence[str]) -> np.ndarray:

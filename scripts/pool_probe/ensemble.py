@@ -1,0 +1,79 @@
+"""Does averaging several pool rankers (seed bagging) beat one? (issue #3)
+
+Loads cached cross-fitted training pools (written by ranker_seeds.py) and a train-only artefact
+(its blocks make the valid pools), computes the valid dedup pools and features once, fits one
+LightGBM ranker per seed (turn-subsample seed and LightGBM seed) and reports R@1/10/50 of each
+ranker and of ensembles (mean of the rankers' scores over the first 2, 3, ... seeds).
+
+Usage: python scripts/pool_probe/ensemble.py POOLS.npz MODEL.npz OUT.npz MAXQ SEED [SEED ...]
+  SEED "d" = the default training (subsample seed 0, LightGBM seed 7).
+  PARAMS (env, JSON): LightGBM settings over the defaults, e.g. '{"objective": "binary"}'.
+"""
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from crs.datasets import dialogue_samples, load_redial_catalogue, read_dialogues
+from crs.recommender.collaborative import CollaborativeModel
+from crs.recommender.collaborative_training import mention_weights, utterance_words
+from crs.recommender.ltr import pool_features
+from crs.recommender.ltr_training import PoolData, fit_ranker, subsample
+
+DATA = Path("/work/shared/data")
+pools_path, model_path, out = sys.argv[1], sys.argv[2], sys.argv[3]
+max_q = int(sys.argv[4])
+seeds = sys.argv[5:]
+start = time.perf_counter()
+p = np.load(pools_path)
+pools = PoolData(p["features"], p["labels"], p["groups"], int(p["turns"]))
+model = CollaborativeModel.load(Path(model_path))
+cat = load_redial_catalogue(DATA)
+labels = dict(zip(cat.ids, cat.labels))
+samples = [s for d in read_dialogues(DATA / "redial/valid_dialogues.jsonl") for s in dialogue_samples(d, cat)
+           if not s.repeated]
+xs, where, sizes = [], [], []
+for s in samples:
+    pool, x, _ = pool_features(model, model.facts, mention_weights(s, model.fusion),
+                               utterance_words(s.context, labels), model.ranker.pool_size)
+    t = model.row.get(s.target)
+    hit = np.flatnonzero(pool == t) if t is not None else []
+    where.append(int(hit[0]) if len(hit) else -1)
+    xs.append(x)
+    sizes.append(len(pool))
+X = np.concatenate(xs)
+starts = np.concatenate([[0], np.cumsum(sizes)])
+where = np.array(where)
+print(f"valid: {len(samples)} samples, in pool {np.mean(where >= 0):.4f}, {time.perf_counter() - start:.0f} s", flush=True)
+
+
+def recall(pred: np.ndarray) -> np.ndarray:
+    hits = np.zeros((len(samples), 3), bool)
+    for i, w in enumerate(where):
+        if w < 0:
+            continue
+        sc = pred[starts[i]:starts[i + 1]]
+        order = np.argsort(-sc, kind="stable")
+        rank = 1 + int(np.flatnonzero(order == w)[0])
+        hits[i] = [rank <= 1, rank <= 10, rank <= 50]
+    return hits
+
+
+def fmt(h: np.ndarray) -> str:
+    return " / ".join(f"{v:.4f}" for v in h.mean(axis=0))
+
+
+print("shipped ranker of the artefact:", fmt(recall(model.ranker.predict(X))), flush=True)
+preds = []
+for seed in seeds:
+    sub, lgb = (0, 7) if seed == "d" else (int(seed), int(seed))
+    ranker = fit_ranker(subsample(pools, max_q, seed=sub), params={"seed": lgb, "num_threads": 2, **json.loads(os.environ.get("PARAMS", "{}"))}, max_queries=max_q)
+    preds.append(ranker.predict(X))
+    print(f"seed {seed}: {fmt(recall(preds[-1]))} ({time.perf_counter() - start:.0f} s)", flush=True)
+    if len(preds) > 1:
+        P = np.array(preds)
+        print(f"  mean of {len(preds)}: {fmt(recall(P.mean(axis=0)))}", flush=True)
+    np.savez(out, preds=np.array(preds), where=where, starts=starts, seeds=np.array(seeds))
