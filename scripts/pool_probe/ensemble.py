@@ -4,6 +4,10 @@ Loads cached cross-fitted training pools (written by ranker_seeds.py) and a trai
 (its blocks make the valid pools), computes the valid dedup pools and features once, fits one
 LightGBM ranker per seed (turn-subsample seed and LightGBM seed) and reports R@1/10/50 of each
 ranker and of ensembles (mean of the rankers' scores over the first 2, 3, ... seeds).
+LightGBM settings are ``ltr_training.LGB_PARAMS`` (since the seed ensemble: truncation 200, 2 threads,
+deterministic); the first figures in docs/results.md were taken before, with truncation 40 and 2
+non-deterministic threads (``PARAMS='{"lambdarank_truncation_level": 40, "deterministic": false,
+"force_row_wise": false}'`` comes close).
 
 Usage: python scripts/pool_probe/ensemble.py POOLS.npz MODEL.npz OUT.npz MAXQ SEED [SEED ...]
   SEED "d" = the default training (subsample seed 0, LightGBM seed 7).
@@ -21,7 +25,7 @@ from crs.datasets import dialogue_samples, load_redial_catalogue, read_dialogues
 from crs.recommender.collaborative import CollaborativeModel
 from crs.recommender.collaborative_training import mention_weights, utterance_words
 from crs.recommender.ltr import pool_features
-from crs.recommender.ltr_training import PoolData, fit_ranker, subsample
+from crs.recommender.ltr_training import PoolData, fit_ranker
 
 DATA = Path("/work/shared/data")
 pools_path, model_path, out = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -70,7 +74,8 @@ print("shipped ranker of the artefact:", fmt(recall(model.ranker.predict(X))), f
 preds = []
 for seed in seeds:
     sub, lgb = (0, 7) if seed == "d" else (int(seed), int(seed))
-    ranker = fit_ranker(subsample(pools, max_q, seed=sub), params={"seed": lgb, "num_threads": 2, **json.loads(os.environ.get("PARAMS", "{}"))}, max_queries=max_q)
+    ranker = fit_ranker(pools, params={"seed": lgb, **json.loads(os.environ.get("PARAMS", "{}"))}, max_queries=max_q,
+                        seeds=(sub,))
     preds.append(ranker.predict(X))
     print(f"seed {seed}: {fmt(recall(preds[-1]))} ({time.perf_counter() - start:.0f} s)", flush=True)
     if len(preds) > 1:
