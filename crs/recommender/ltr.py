@@ -222,10 +222,7 @@ class PoolRanker:
         """The mean score of the boosters (one booster: its score)."""
         if not len(features):
             return np.zeros(0, np.float64)
-        scores = self.boosters[0].predict(features, num_threads=1)
-        for booster in self.boosters[1:]:
-            scores = scores + booster.predict(features, num_threads=1)
-        return scores / len(self.boosters)
+        return np.mean([booster.predict(features, num_threads=1) for booster in self.boosters], axis=0)
 
     def rerank(self, model: "CollaborativeModel", facts: MovieFacts, weights: Mapping[str, float],
                words: Sequence[str]) -> np.ndarray:
