@@ -267,8 +267,8 @@ class CollaborativeModel:
                 from crs.recommender.ltr import PoolRanker
 
                 info = meta.get("ranker", {})
-                texts = data["ranker_model"]  # 0-d: one booster (older artefacts); 1-d: an ensemble
-                texts = [str(texts)] if texts.ndim == 0 else [str(t) for t in texts]
+                # one string per booster; older artefacts hold one booster as a 0-d array
+                texts = [str(t) for t in np.atleast_1d(data["ranker_model"])]
                 ranker = PoolRanker(texts, int(info.get("pool_size", 300)), info)
             # float16 on disk, float32 in memory: rows are then summed without a conversion per call
             return cls(tuple(str(x) for x in data["item_ids"]), np.asarray(data["item_item"], np.float32),

@@ -30,9 +30,9 @@ LGB_PARAMS = {
     "bagging_freq": 1, "lambdarank_truncation_level": 200, "verbose": -1, "num_threads": 2,
     "deterministic": True, "force_row_wise": True,
 }
-#: One booster per seed (LightGBM's ``seed`` and the turn subset's), their scores averaged (a seed ensemble: each booster sees its own seeded
-#: subset of the turns and its own LightGBM seed). One booster's valid R@50 moves by ~.005 with the
-#: seed alone; the mean of three is steadier and a little better (docs/results.md).
+#: A seed ensemble: one booster per seed (its own seeded subset of the turns and its own LightGBM
+#: seed), their scores averaged. One booster's valid R@50 moves by ~.005 with the seed alone; the
+#: mean of three is steadier and a little better (docs/results.md).
 DEFAULT_SEEDS = (1, 2, 3)
 DEFAULT_ROUNDS = 250
 DEFAULT_POOL = 200
