@@ -110,18 +110,23 @@ def train_retriever(
 ) -> None:
     """Train the collaborative model on the ReDial official train split (train files + valid,
     or without valid with --holdout-valid) and save it."""
+    from crs.catalog.store import CorpusMissingError
     from crs.recommender.collaborative import ARTEFACT_NAME
-    from crs.recommender.collaborative_training import build_model
+    from crs.recommender.collaborative_training import build_model, built_store
     from crs.recommender.training_data import SHIPPED_FILES, TRAIN_ONLY_FILES, holdout_name
     from crs.settings import load_settings
 
     settings = load_settings(data_dir=data_dir)
     files = TRAIN_ONLY_FILES if holdout_valid else SHIPPED_FILES
+    store_dir = built_store(settings.store_dir)
+    if store_dir is None:
+        typer.echo(f"no movie store at {settings.store_dir}: the metadata block gets no sentence-embedding neighbours "
+                   "(`crs corpus build` first for the full model)")
     try:
-        model = build_model(settings.data_dir, progress=progress, files=files)
+        model = build_model(settings.data_dir, progress=progress, files=files, store_dir=store_dir)
         path = model.save(Path(out) if out else
                           Path(settings.artifacts_dir) / (holdout_name(ARTEFACT_NAME) if holdout_valid else ARTEFACT_NAME))
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError, CorpusMissingError) as exc:
         _fail(str(exc))
         return
     for record in model.meta["training"]["files"]:

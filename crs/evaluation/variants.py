@@ -139,7 +139,10 @@ def load_collaborative(settings: Settings, echo: Echo, progress: bool = True,
          + (f" without the dialogues of {evaluated}" if described is not None else "")
          + " (~5 min; `crs train retriever` saves one)")
     exclude = described.exclusion() if described is not None else None
-    return build_model(settings.data_dir, progress=progress, exclude=exclude), "trained in memory" + (
+    from crs.recommender.collaborative_training import built_store
+
+    model = build_model(settings.data_dir, progress=progress, exclude=exclude, store_dir=built_store(settings.store_dir))
+    return model, "trained in memory" + (
         f" without the dialogues of {evaluated}" if described is not None else "")
 
 

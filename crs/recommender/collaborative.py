@@ -292,7 +292,7 @@ def train(settings: "Settings", progress: bool = True, out: Path | None = None) 
     Returns:
         The path of the written artefact (default ``ARTIFACTS_DIR/collab-v2.npz``).
     """
-    from crs.recommender.collaborative_training import build_model
+    from crs.recommender.collaborative_training import build_model, built_store
 
-    model = build_model(settings.data_dir, progress=progress)
+    model = build_model(settings.data_dir, progress=progress, store_dir=built_store(settings.store_dir))
     return model.save(Path(out) if out else Path(settings.artifacts_dir) / ARTEFACT_NAME)

@@ -12,13 +12,15 @@ honestly: a model trained on the other dialogues (reduced QA, valid) alone score
 (dedup) wins, and the final model is then trained on everything. The pool ranker
 (:mod:`crs.recommender.ltr`) is then fitted on cross-fitted pools of all training
 dialogues (:mod:`crs.recommender.ltr_training`). No test file is read here, and valid only
-as training data of the shipped model (never to choose anything).
+as training data of the shipped model (valid chose the hyperparameters: lambdas, the fusion grid,
+offline and documented in docs/results.md; training never reads it to choose anything).
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,7 +34,8 @@ from tqdm import tqdm
 from crs.datasets import Catalogue, Dialogue, EvalSample, Role, Utterance, dialogue_samples
 from crs.datasets import load_redial_catalogue
 from crs.recommender.collaborative import CollaborativeModel, Fusion, fit_ease, strip_titles, tokenize
-from crs.recommender.collaborative_content import INFO_FILE, content_similarity
+from crs.recommender.collaborative_content import DENSE_SHIFT, DENSE_WEIGHT, INFO_FILE, KEYWORD_FILES
+from crs.recommender.collaborative_content import content_similarity, store_vectors
 from crs.recommender.training_data import (  # noqa: F401  (drop_duplicates: re-exported)
     SHIPPED_FILES,
     TRAIN_ONLY_FILES,
@@ -48,7 +51,12 @@ DEFAULT_WORD_LAMBDA = 200.0  # chosen on valid (50..1000 tried)
 DEFAULT_MIN_DF = 10
 #: The two train files (valid held out); ``build_model`` defaults to ``SHIPPED_FILES`` (+ valid).
 TRAIN_FILES = TRAIN_ONLY_FILES
-FUSION_GRID = {"words": (0.0, 0.15, 0.3, 0.5), "content": (0.0, 0.02, 0.05, 0.1),
+#: The fusion weights are learned on train (:func:`fit_fusion`) over this grid; the grid itself was
+#: tuned on valid, like the lambdas. On train the metadata block's weights .05 and .1 tie (R@10 + R@50
+#: .7888 against .7892, 2 of 4,540 samples), and on valid .1 gives fewer targets in the ranker's pool
+#: (.665 against .673) and a lower stage-1 R@50 (.492 against .496), so the content axis stops at .05
+#: (docs/experiments-pool.md, "Adopting the metadata block").
+FUSION_GRID = {"words": (0.0, 0.15, 0.3, 0.5), "content": (0.0, 0.02, 0.05),
                "popularity": (0.0005, 0.001, 0.003), "decay": (0.7, 0.9, 1.0)}
 
 
@@ -182,10 +190,28 @@ def fit_fusion(model: CollaborativeModel, samples: Sequence[EvalSample], labels:
     return best["hybrid"][1], best["ease"][1], {kind: value[2] for kind, value in best.items()}
 
 
+def built_store(store_dir: Path | None) -> Path | None:
+    """``store_dir`` when a movie store has been built there (``crs corpus build``), else None."""
+    return Path(store_dir) if store_dir is not None and (Path(store_dir) / "manifest.json").exists() else None
+
+
+def content_record(data_dir: Path, store_dir: Path | None, vectors: np.ndarray | None) -> dict:
+    """What the metadata block was built from: keyword files (sha256) and the dense part (None: not used)."""
+    keywords = {f: file_sha256(Path(data_dir) / f) for f in KEYWORD_FILES if (Path(data_dir) / f).exists()}
+    dense = None
+    if store_dir is not None and vectors is not None:
+        manifest = json.loads((Path(store_dir) / "manifest.json").read_text(encoding="utf-8"))
+        dense = {"store": str(store_dir), "store_fingerprint": manifest.get("fingerprint"),
+                 "model": manifest.get("model"), "shift": DENSE_SHIFT, "weight": DENSE_WEIGHT,
+                 "movies_with_vector": int(np.count_nonzero(np.abs(vectors).sum(axis=1)))}
+    return {"keywords": keywords, "dense": dense}
+
+
 def build_model(data_dir: Path, lam: float = DEFAULT_LAMBDA, min_df: int = DEFAULT_MIN_DF,
                 limit: int | None = None, fusion: Fusion | None = None, progress: bool = True,
                 content_top_k: int = 200, ranker: bool = True, files: Sequence[str] = SHIPPED_FILES,
-                exclude: Exclusion | None = None, training: TrainingSet | None = None) -> CollaborativeModel:
+                exclude: Exclusion | None = None, training: TrainingSet | None = None,
+                store_dir: Path | None = None) -> CollaborativeModel:
     """Train the ReDial collaborative model (and, unless ``fusion`` is given, fit its fusion).
 
     Args:
@@ -200,13 +226,17 @@ def build_model(data_dir: Path, lam: float = DEFAULT_LAMBDA, min_df: int = DEFAU
             included; ``TRAIN_ONLY_FILES`` holds valid out).
         exclude: Dialogues never to train on (an evaluated file's).
         training: Dialogues already selected (overrides files / limit / exclude).
+        store_dir: A built movie store (:func:`built_store`) whose sentence embeddings add dense
+            neighbours to the metadata block; None for metadata alone (the artefact's
+            ``content.dense`` says which).
     """
     start = time.perf_counter()
     catalogue = load_redial_catalogue(data_dir)
     labels = dict(zip(catalogue.ids, catalogue.labels))
     training = training or load_training_set(data_dir, catalogue, files, limit, progress, exclude)
     full, reduced = training.fit, training.rest
-    content = content_similarity(data_dir, catalogue.ids, content_top_k)
+    vectors = store_vectors(store_dir, catalogue.ids) if store_dir is not None else None
+    content = content_similarity(data_dir, catalogue.ids, content_top_k, vectors)
     fit_report: dict[str, dict[str, float]] = {}
     ease_fusion = Fusion(words=0.0, popularity=fusion.popularity, decay=fusion.decay) if fusion else None
     steps = tqdm(total=1 if fusion else 2, desc="training collaborative model", disable=not progress)
@@ -236,5 +266,6 @@ def build_model(data_dir: Path, lam: float = DEFAULT_LAMBDA, min_df: int = DEFAU
                        "model_trained_on": [f["name"] for f in training.files if f["role"].startswith("fusion held-out")],
                        "dedup": fit_report},
         "seconds": round(time.perf_counter() - start, 1), "catalogue": "redial/movies_with_mentions.csv",
+        "content": content_record(data_dir, store_dir, vectors),
     })
     return model
