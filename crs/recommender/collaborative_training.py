@@ -7,7 +7,7 @@ keeps: :mod:`crs.recommender.training_data`);
 columns are mentioned movies (1.0, or the speaker weight) and the content words of the
 dialogue; a metadata similarity block comes from :mod:`collaborative_content`.
 Fusion weights (words, content, popularity prior, recency decay) are fitted
-honestly: a model trained on the other dialogues (reduced QA, valid) alone scores the samples of the
+honestly: a model trained on the reduced QA dialogues alone scores the samples of the
 1,270 official-format training dialogues, the grid point with the best R@10 + R@50
 (dedup) wins, and the final model is then trained on everything. The pool ranker
 (:mod:`crs.recommender.ltr`) is then fitted on cross-fitted pools of all training
