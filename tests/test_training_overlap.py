@@ -149,17 +149,21 @@ def test_train_retriever_holdout_valid_flag(tmp_path, monkeypatch):
     from crs.recommender.collaborative import CollaborativeModel
 
     seen = []
+    artifacts = _artifacts()  # trained (once) before build_model is replaced
 
-    def small(data_dir, progress=True, files=training.SHIPPED_FILES):  # the small models trained above
+    def small(data_dir, progress=True, files=training.SHIPPED_FILES, store_dir=None):  # the small models trained above
         seen.append(tuple(files))
+        assert store_dir is None  # no store built at CRS_STORE_DIR: metadata alone, and said
         name = "collab-v2-trainonly.npz" if tuple(files) == training.TRAIN_ONLY_FILES else "collab-v2.npz"
-        return CollaborativeModel.load(_artifacts() / name)
+        return CollaborativeModel.load(artifacts / name)
 
     monkeypatch.setattr(training, "build_model", small)
     monkeypatch.setenv("CRS_ARTIFACTS_DIR", str(tmp_path))
+    monkeypatch.setenv("CRS_STORE_DIR", str(tmp_path / "no-store"))
     result = CliRunner().invoke(_app(), ["train", "retriever", "--holdout-valid", "--no-progress",
                                          "--data-dir", str(data_dir())])
     assert result.exit_code == 0, result.output
+    assert "no movie store at" in result.output and "crs corpus build" in result.output
     assert seen == [training.TRAIN_ONLY_FILES] and (tmp_path / "collab-v2-trainonly.npz").exists()
     assert "valid_dialogues" not in (tmp_path / "collab-v2-trainonly.json").read_text()
     result = CliRunner().invoke(_app(), ["train", "retriever", "--no-progress", "--data-dir", str(data_dir())])
