@@ -65,7 +65,7 @@ def metadata_tokens(info: dict, keywords: Sequence[str] = ()) -> list[str]:
 
 #: Dense-embedding neighbours: cosine minus ``DENSE_SHIFT`` (so only close neighbours count), times
 #: ``DENSE_WEIGHT`` relative to the metadata cosine. Chosen on ReDial valid among shift .4 / .5 / .6
-#: and weight .2 / .4 (EXPERIMENTS.md); the block's overall weight is fitted on train.
+#: and weight .2 / .4 (docs/experiments-pool.md); the block's overall weight is fitted on train.
 DENSE_SHIFT = 0.5
 DENSE_WEIGHT = 0.2
 
@@ -102,6 +102,7 @@ def store_vectors(store_dir: Path, item_ids: Sequence[str]) -> np.ndarray:
 
     store = MovieStore.open(Path(store_dir), embedder=None)
     known = [i for i in item_ids if i in store.index]
+    # matrix() loads the vector cache at once, so vectors() below reads nothing from Chroma
     out = np.zeros((len(item_ids), store.matrix().shape[1]), np.float32)
     if known:
         rows = {item: r for r, item in enumerate(item_ids)}
