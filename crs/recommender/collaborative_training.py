@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -200,7 +199,9 @@ def content_record(data_dir: Path, store_dir: Path | None, vectors: np.ndarray |
     keywords = {f: file_sha256(Path(data_dir) / f) for f in KEYWORD_FILES if (Path(data_dir) / f).exists()}
     dense = None
     if store_dir is not None and vectors is not None:
-        manifest = json.loads((Path(store_dir) / "manifest.json").read_text(encoding="utf-8"))
+        from crs.catalog.store_files import read_manifest
+
+        manifest = read_manifest(store_dir) or {}
         dense = {"store": str(store_dir), "store_fingerprint": manifest.get("fingerprint"),
                  "model": manifest.get("model"), "shift": DENSE_SHIFT, "weight": DENSE_WEIGHT,
                  "movies_with_vector": int(np.count_nonzero(np.abs(vectors).sum(axis=1)))}
