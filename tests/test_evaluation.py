@@ -112,6 +112,15 @@ def test_cli_evaluates_a_slice_of_redial_valid(tmp_path):
     png = out.with_suffix(".png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "hybrid *" in result.output and doc["command"].startswith("crs evaluate --dataset redial")
+    # 95% intervals, resampling whole dialogues, around every figure; paired differences to the primary
+    dialogues = {s.dialog_id for s in read_samples(sample_file, _redial_catalogue()) if not s.repeated}
+    assert doc["uncertainty"]["dialogues"] == len(dialogues) and doc["uncertainty"]["resamples"] == 1000
+    for name, variant in doc["variants"].items():
+        for metric, value in variant["metrics"].items():
+            low, high = variant["interval95"][metric]
+            assert low <= value <= high
+        assert ("vs_primary" in variant) == (name != "hybrid")
+    assert "95% intervals, bootstrap over" in result.output and "hybrid − popularity: recall@1" in result.output
 
 
 @pytest.mark.slow

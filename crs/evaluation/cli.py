@@ -47,6 +47,7 @@ def evaluate(
     variants: str | None = typer.Option(None, "--variants", help=f"Comma-separated rankers, the first is reported at top level. {_VARIANT_HELP}."),
     model: Path | None = typer.Option(None, "--model", help="ReDial collaborative artefact to use as is; refused when it was trained on dialogues of FILE (default: ARTIFACTS_DIR/collab-v2.npz, else collab-v2-trainonly.npz, each when current and not trained on FILE, else one trained in memory without FILE)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+    resamples: int = typer.Option(1000, "--bootstrap", min=0, help="Resamples of the dialogue bootstrap behind the 95% intervals in the report (0: no intervals)."),
     llm_top: int = typer.Option(20, "--llm-top", help="hybrid+llm: stage-1 candidates the LLM reorders per sample."),
     llm_cache: Path | None = typer.Option(None, "--llm-cache", help="hybrid+llm: SQLite file caching LLM answers across runs (default: in memory)."),
     llm_backend: str | None = typer.Option(None, "--llm-backend", help="hybrid+llm: template or openai (default: settings / CRS_LLM_BACKEND)."),
@@ -57,6 +58,7 @@ def evaluate(
     from crs.datasets import DatasetFormatError, detect_format, read_samples
     from crs.evaluation.report import format_table, plot_recall, to_dict, write_json
     from crs.evaluation.runner import run_evaluation
+    from crs.evaluation.uncertainty import bootstrap, format_uncertainty
     from crs.evaluation.variants import LLMOptions, build_rankers, load_catalogue, parse_variants
     from crs.settings import load_settings
 
@@ -76,17 +78,26 @@ def evaluate(
         return
     result = run_evaluation(samples, rankers, protocol, ks, catalogue, dataset=str(dataset), file=file,
                             file_format=str(file_format), progress=progress, total=len(samples))
+    uncertainty = bootstrap(result, resamples)
     result.seconds = time.perf_counter() - start
     typer.echo(format_table(result))
-    variant_extra = {name: {"llm": ranker.report()} for name, ranker in rankers.items() if hasattr(ranker, "report")}
+    if uncertainty is not None:
+        typer.echo(format_uncertainty(uncertainty, result.primary))
+    variant_extra = uncertainty.variant_extra() if uncertainty is not None else {}
+    for name, ranker in rankers.items():
+        if hasattr(ranker, "report"):
+            variant_extra.setdefault(name, {})["llm"] = ranker.report()
     for name, details in variant_extra.items():
+        if "llm" not in details:
+            continue
         llm = details["llm"]
         typer.echo(f"{name}: backend={llm['backend']} top_k={llm['top_k']} llm_calls={llm['llm_calls']} "
                    f"cache_hits={llm['cache_hits']} reordered={llm['reordered']} discarded={llm['discarded']} "
                    f"failed={llm['failed']} unparseable={llm['unparseable']} no_model={llm['no_model']}")
     out = out or Path("reports") / f"eval-{dataset}-{Path(file).stem}-{protocol}.json"
     parts = ["crs", "evaluate", "--dataset", str(dataset), "--file", str(file), "--protocol", str(protocol),
-             "--k", ",".join(map(str, ks)), "--out", str(out), "--variants", ",".join(names)]
+             "--k", ",".join(map(str, ks)), "--out", str(out), "--variants", ",".join(names),
+             "--bootstrap", str(resamples)]
     if data_dir is not None:
         parts += ["--data-dir", str(data_dir)]
     if model is not None:
@@ -96,9 +107,11 @@ def evaluate(
         if settings.llm_backend != "template":
             parts += ["--llm-model", settings.llm_model] + (["--llm-base-url", settings.llm_base_url] if settings.llm_base_url else [])
     command = shlex.join(parts)
-    doc = to_dict(result, command, {"models": info}, variant_extra)
+    extra = {"models": info} | ({"uncertainty": uncertainty.method()} if uncertainty is not None else {})
+    doc = to_dict(result, command, extra, variant_extra)
     json_path = write_json(doc, out)
-    png_path = plot_recall(result, json_path.with_suffix(".png"))
+    png_path = plot_recall(result, json_path.with_suffix(".png"),
+                           uncertainty.intervals if uncertainty is not None else None)
     typer.echo(f"wrote {json_path} and {png_path}")
 
 

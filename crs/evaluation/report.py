@@ -71,8 +71,12 @@ def write_json(doc: dict[str, Any], path: Path) -> Path:
     return path
 
 
-def plot_recall(result: EvaluationResult, path: Path) -> Path:
-    """Recall@k for k = 1..max(ks), one curve per variant, as a PNG (Agg backend, no display)."""
+def plot_recall(result: EvaluationResult, path: Path,
+                intervals: dict[str, dict[str, tuple[float, float]]] | None = None) -> Path:
+    """Recall@k for k = 1..max(ks), one curve per variant, as a PNG (Agg backend, no display).
+
+    ``intervals`` (variant -> "recall@k" -> (low, high), see :mod:`crs.evaluation.uncertainty`)
+    adds an error bar at each reported cut-off."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -85,14 +89,24 @@ def plot_recall(result: EvaluationResult, path: Path) -> Path:
     styles = ("-", "--", ":", "-.")
     for number, (name, variant) in enumerate(result.variants.items()):
         # distinct dash patterns keep identical curves (hybrid+llm with the template backend) visible
-        axes.plot(ks, variant.accumulator.recall_curve(max_k), label=name, linestyle=styles[number % len(styles)],
-                  linewidth=2.2 if name == result.primary else 1.4)
+        curve = variant.accumulator.recall_curve(max_k)
+        (line,) = axes.plot(ks, curve, label=name, linestyle=styles[number % len(styles)],
+                            linewidth=2.2 if name == result.primary else 1.4)
+        bars = [(k, *intervals[name][f"recall@{k}"]) for k in variant.accumulator.ks
+                if intervals and f"recall@{k}" in intervals.get(name, {})]
+        if bars:
+            at = [k for k, _, _ in bars]
+            low = [curve[k - 1] - lo for k, lo, _ in bars]
+            high = [hi - curve[k - 1] for k, _, hi in bars]
+            axes.errorbar(at, [curve[k - 1] for k in at], yerr=[low, high], fmt="none", ecolor=line.get_color(),
+                          capsize=3, linewidth=1)
     axes.set_xlabel("k")
     axes.set_ylabel("Recall@k")
     axes.set_ylim(0, 1)
     axes.set_xlim(1, max_k)
     axes.grid(alpha=0.3)
-    axes.set_title(f"{result.dataset} {result.file.name} ({result.protocol}, n={result.samples:,})", fontsize=9)
+    note = ", bars: 95% dialogue bootstrap" if intervals else ""
+    axes.set_title(f"{result.dataset} {result.file.name} ({result.protocol}, n={result.samples:,}{note})", fontsize=9)
     axes.legend(loc="lower right")
     figure.tight_layout()
     path = Path(path)

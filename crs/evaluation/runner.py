@@ -43,6 +43,8 @@ class EvaluationResult:
     seconds: float
     variants: dict[str, VariantResult] = field(default_factory=dict)
     primary: str = ""
+    #: The dialogue of every kept sample, in the order of the variants' ranks (for the bootstrap).
+    clusters: list[str] = field(default_factory=list)
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -66,12 +68,14 @@ def run_evaluation(samples: Iterable[EvalSample], rankers: Mapping[str, Ranker],
     depth = max(*ks, RANK_CUTOFF)  # NDCG@10 / MRR@10 need the top 10 even for --k 1,5
     results = {name: VariantResult(name, MetricAccumulator(ks)) for name in rankers}
     kept = missing = skipped = 0
+    clusters: list[str] = []
     for sample in tqdm(samples, total=total, desc=f"evaluating {dataset} ({protocol})", unit="sample",
                        disable=not progress):
         if not keeps(sample, protocol):
             skipped += 1
             continue
         kept += 1
+        clusters.append(sample.dialog_id)
         in_catalogue = sample.target is not None and sample.target in catalogue
         missing += not in_catalogue
         exclude = excluded(sample, protocol)
@@ -84,4 +88,5 @@ def run_evaluation(samples: Iterable[EvalSample], rankers: Mapping[str, Ranker],
         dataset=dataset, protocol=protocol, file=Path(file), file_format=file_format,
         catalogue_size=len(catalogue), samples=kept, missing_from_catalogue=missing, skipped_repeats=skipped,
         seconds=time.perf_counter() - start, variants=results, primary=next(iter(rankers)),
+        clusters=clusters,
     )
