@@ -66,6 +66,34 @@ def test_ambiguous_title_asks_then_resolves(service):
     assert t1["recommendations"] and "ghostbusters" not in titles(t1)
 
 
+def test_an_ambiguous_title_named_with_a_related_movie_is_not_asked(service):
+    t = service.handle_turn("s4b", "I loved Ghostbusters and Stripes")
+    assert t["phase"] == "recommendation" and t["recommendations"]
+    assert "Ghostbusters (1984)" in t["preferences"]["liked_movies"]
+    assert 'I took "Ghostbusters" to be Ghostbusters (1984), by Ivan Reitman like Stripes (1981)' in t["reply"]
+    # a movie liked earlier settles it too, the other way round
+    service.handle_turn("s4e", "Bridesmaids was great")
+    t = service.handle_turn("s4e", "and I liked Ghostbusters too")
+    assert "Ghostbusters (2016)" in t["preferences"]["liked_movies"] and t["recommendations"]
+
+
+def test_a_genre_ask_narrows_an_earlier_person_ask(service):
+    service.handle_turn("s4c", "movies with Tom Hanks")
+    t = service.handle_turn("s4c", "only comedies")
+    assert t["recommendations"] and "loosened" not in t["reply"]
+    assert all("comedy" in r["genres"] for r in t["recommendations"])  # the latest ask is the requirement
+    hanks = ["Tom Hanks" in r["cast"] + r["directors"] for r in t["recommendations"]]
+    assert sum(hanks) >= 2 and hanks == sorted(hanks, reverse=True)  # his comedies first
+
+
+def test_a_person_with_no_film_of_the_earlier_genre_is_a_new_topic(service):
+    service.handle_turn("s4d", "I'd like a western")
+    t = service.handle_turn("s4d", "anything by Christopher Nolan?")
+    assert t["recommendations"] and "loosened" not in t["reply"]
+    nolan = [r for r in t["recommendations"] if "Christopher Nolan" in r["directors"]]
+    assert len(nolan) >= 0.6 * len(t["recommendations"])
+
+
 def test_bad_input(service):
     with pytest.raises(InputError):
         service.handle_turn("s5", "   ")

@@ -59,6 +59,23 @@ def test_the_person_is_still_found_by_full_name_or_a_cue(nlu, text):
     assert _people(nlu.parse(text)) == {"Rob Zombie"}
 
 
+@pytest.mark.parametrize("text", ["Can you suggest a Zombie movie that's also funny?", "Zombie films please"])
+def test_a_capitalised_zombie_before_a_film_word_is_still_the_topic(nlu, text):
+    r = nlu.parse(text)
+    assert not _people(r) and ("zombie", Polarity.LIKE) in _items(r, Slot.KEYWORD)
+    assert not _people(nlu.parse("I love Zombie comedies"))
+
+
+@pytest.mark.parametrize("text", ["I'm visiting washington dc next week, any thrillers?", "movies set in Washington DC",
+                                  "anything filmed in Washington State?"])
+def test_washington_dc_is_a_place_not_denzel_washington(nlu, text):
+    assert not _people(nlu.parse(text))
+
+
+def test_denzel_is_still_found_by_surname(nlu):
+    assert _people(nlu.parse("anything with Washington in it?")) == {"Denzel Washington"}
+
+
 @pytest.mark.parametrize("text", ["I like Spielberg", "i like spielberg", "more tarantino please"])
 def test_surnames_that_are_no_nouns_still_link(nlu, text):
     assert len(_people(nlu.parse(text))) == 1
@@ -198,3 +215,16 @@ def test_simulator_still_names_genres_in_english():
     lexicon = load_lexicon()
     assert not set(genre_phrases(lexicon).values()) & lexicon.other_languages
     assert genre_phrases(lexicon)["horror"] == "horror"
+
+
+# ---------------------------------------------------------------- the user's own mood
+@pytest.mark.parametrize("text", ["I'm feeling sad and want something uplifting", "i am so sad today, any ideas?",
+                                  "I feel a bit sad", "feeling sad, what should I watch"])
+def test_feeling_sad_asks_to_be_cheered_up(nlu, text):
+    moods = _items(nlu.parse(text), Slot.MOOD)
+    assert ("feel-good", Polarity.LIKE) in moods and ("sad", Polarity.LIKE) not in moods
+
+
+@pytest.mark.parametrize("text", ["something sad", "a sad movie please", "I want to cry, something sad"])
+def test_a_sad_film_is_still_a_wish(nlu, text):
+    assert ("sad", Polarity.LIKE) in _items(nlu.parse(text), Slot.MOOD)

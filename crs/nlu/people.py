@@ -20,6 +20,10 @@ _LANGUAGES = frozenset({"english", "french", "german", "spanish", "italian", "ja
 #: Words before a surname that say a person is meant, whatever its case ("by zombie", "starring cage").
 _PERSON_CUE = frozenset({"by", "director", "directors", "directed", "filmmaker", "actor", "actress", "starring",
                          "starred", "stars"})
+#: Words after a surname-noun that make it the noun even when capitalised: "a Zombie movie".
+_FILM_WORDS = frozenset({"movie", "movies", "film", "films", "flick", "flicks", "comedy", "comedies", "apocalypse"})
+#: Words after a surname that make it a place: "washington dc", "Washington State".
+_PLACE_NEXT = frozenset({"dc", "d", "state"})
 #: "the Coen brothers", "the Marx Brothers", "the Duplass bros".
 _SIBLINGS = frozenset({"brothers", "bros", "sisters", "siblings", "twins"})
 #: The same tokens as :func:`norm_words`, with their case kept and sentence ends marked.
@@ -123,12 +127,25 @@ class PeopleIndex:
                     continue
                 key = " ".join(words[i:i + n])
                 name = self.names.get(key) if n > 1 else self.surnames.get(key)
-                if name and n == 1 and key in self.nouns and not self._named(tokens, words, i):
-                    continue  # "a zombie movie": the noun, not Rob Zombie
+                if name and n == 1 and not self._surname_named(tokens, words, i, key):
+                    continue  # "a zombie movie": the noun, not Rob Zombie; "washington dc": the city
                 if name:
                     out.append((name, i, i + n))
                     used.update(range(i, i + n))
         return out
+
+    def _surname_named(self, tokens: list[tuple[str, bool]], words: list[str], i: int, key: str) -> bool:
+        """Does surname ``key`` alone at word ``i`` name its person? Not before "dc" / "state"
+        (a place); if it is also a noun, only when :meth:`_named` says so and no film word
+        follows it ("a Zombie movie" is the noun however it is written; "by Zombie" is the person)."""
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if nxt in _PLACE_NEXT:
+            return False
+        if key not in self.nouns:
+            return True
+        if i > 0 and words[i - 1] in _PERSON_CUE:
+            return True
+        return nxt not in _FILM_WORDS and self._named(tokens, words, i)
 
     @staticmethod
     def _named(tokens: list[tuple[str, bool]], words: list[str], i: int) -> bool:

@@ -275,6 +275,11 @@ class RuleNLU:
                     used.update(range(i, i + len(pw)))
                     if slot == Slot.GENRE and _not_a_genre_wish(phrase, words, i, i + len(pw)):
                         continue
+                    if slot == Slot.MOOD and self.lexicon.moods[phrase] in _LOW_MOODS and _own_state(words, i):
+                        # "I'm feeling sad": the user's mood, not the film's; cheer them up instead
+                        result.items.append(PreferenceItem(slot=slot, value=_CHEER_UP, polarity=Polarity.LIKE,
+                                                           label=_CHEER_UP, turn=turn))
+                        continue
                     if slot == Slot.MOOD and _describes(words, i):
                         continue
                     negated = (_negated(" ".join(words[max(0, i - _WINDOW):i]))
@@ -374,6 +379,25 @@ def _not_a_genre_wish(phrase: str, words: list[str], i: int, j: int) -> bool:
     if phrase in _AUDIENCE_WORDS:
         return bool(before) and before[-1] in _OWNERS
     return False
+
+
+#: Moods that, said of the user ("I'm feeling sad"), ask for the opposite.
+_LOW_MOODS = frozenset({"sad"})
+_CHEER_UP = "feel-good"
+#: Words between "I'm" / "I feel" and a mood word: "I'm feeling a bit sad today".
+_STATE_FILLERS = frozenset({"so", "really", "very", "kinda", "kind", "of", "a", "bit", "little", "pretty", "quite",
+                            "super", "too", "just", "feeling", "getting", "abit"})
+_STATE_OPENERS = ("im", "i am", "i m", "i feel", "i felt", "ive been", "i ve been", "i have been", "i was", "feeling")
+
+
+def _own_state(words: list[str], i: int) -> bool:
+    """"I'm feeling sad", "I feel a bit sad", "feeling sad today": the word says how the user
+    feels, not what the film should be ("something sad", "a sad movie" are wishes)."""
+    j = i
+    while j > 0 and words[j - 1] in _STATE_FILLERS:
+        j -= 1
+    before = " ".join(words[max(0, j - 3):j])
+    return (" " + before).endswith(tuple(" " + o for o in _STATE_OPENERS)) or (j < i and words[j] == "feeling")
 
 
 def _describes(words: list[str], i: int) -> bool:

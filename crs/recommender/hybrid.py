@@ -148,7 +148,8 @@ class HybridRetriever:
         signal = query.feedback
         semantic = self._semantic(query, liked, signal.positives()[:3] if signal else [])
         collab = self._collab(query, recency)
-        asks = current_asks(prefs)
+        genres_asked, people_asked, carried = asks_with_carry(prefs)
+        asks = (genres_asked, people_asked)
         liked_genres = prefs.liked_genres
         pool: dict[str, None] = dict.fromkeys(semantic)
         pool.update(dict.fromkeys(sorted(collab, key=collab.get, reverse=True)[: self.pool_size]))
@@ -164,7 +165,7 @@ class HybridRetriever:
         allowed, rows = self._allowed(pool, rules)
         sims = self._similarities(allowed, recency, list(prefs.disliked_movies), query.text, semantic, rows)
         context = _QueryContext(liked_genres=set(liked_genres), moods=prefs.moods, disliked_moods=prefs.disliked_moods,
-                                taste_genres=taste, ask_genres=asks[0], ask_people=asks[1])
+                                taste_genres=taste, ask_genres=asks[0], ask_people=asks[1], carried=carried)
         scored = self._score_all(allowed, sims, [collab.get(m.id, 0.0) / max_collab for m in allowed], context, rows)
         feedback = (self._feedback(allowed, signal, set(prefs.liked_genres) | asks[0], sims.matrix, rows)
                     if signal else None)
@@ -351,9 +352,18 @@ class HybridRetriever:
                  - w.disliked * disliked + w.feedback_bias * bias)
         meets_person = (np.array([p is not None for p in people], bool) if q.ask_people else np.ones(n, bool))
         meets_genre = (present[:, facts.columns(q.ask_genres)].any(axis=1) if q.ask_genres else np.ones(n, bool))
-        meets = meets_person.astype(np.int64) + meets_genre.astype(np.int64)
-        return _Scored(movies=movies, score=score, meets=meets, collab=collab, sims=sims,
-                       liked_genres=q.liked_genres, people=people, taste=taste, popularity=popularity, mood=mood)
+        asked = {"genres": sorted(q.ask_genres), "people": list(q.ask_people)}
+        if q.carried:  # the latest ask is the requirement; the carried one orders within it
+            carried, latest = (meets_person, meets_genre) if q.carried == "person" else (meets_genre, meets_person)
+            meets = 2 * latest.astype(np.int64) + carried.astype(np.int64)
+            meets_all = latest
+            asked["people" if q.carried == "person" else "genres"] = []
+        else:
+            meets = meets_person.astype(np.int64) + meets_genre.astype(np.int64)
+            meets_all = meets == 2
+        return _Scored(movies=movies, score=score, meets=meets, meets_all=meets_all, collab=collab, sims=sims,
+                       liked_genres=q.liked_genres, people=people, taste=taste, popularity=popularity, mood=mood,
+                       asked=asked)
 
     def _mood(self, movies: list[Movie], rows: np.ndarray, wanted: list[str], unwanted: list[str]) -> np.ndarray:
         """Per candidate: +0.5 per word of a wanted mood in its plot + keywords and +1 per
@@ -448,7 +458,8 @@ class _Scored:
 
     movies: list[Movie]
     score: np.ndarray
-    meets: np.ndarray  # how many of the current asks (genre, person) each candidate meets
+    meets: np.ndarray  # how well each candidate meets the current asks (higher first; see _score_all)
+    meets_all: np.ndarray  # it meets the requirement (every ask, or the latest one when one is carried)
     collab: list[float]
     sims: "_Similarities"
     liked_genres: set[str]
@@ -456,6 +467,9 @@ class _Scored:
     taste: np.ndarray
     popularity: np.ndarray
     mood: np.ndarray
+    #: The asks that are the requirement (``meets_all``); a carried ask only orders the
+    #: candidates that meet the latest one (see :func:`asks_with_carry`).
+    asked: dict[str, list[str]]
 
     def candidate(self, row: int, feedback: float | None) -> Candidate:
         """Candidate ``row`` with its evidence (``feedback``: this session's implicit feedback)."""
@@ -466,7 +480,7 @@ class _Scored:
             "text": float(sims.text[row]), "taste": float(self.taste[row]),
             "genres": [g for g in m.genres if g in self.liked_genres] if self.liked_genres else [], "person": person,
             "popularity": float(self.popularity[row]), "mood": float(self.mood[row]),
-            "meets": meets, "meets_all": meets == 2,
+            "meets": meets, "meets_all": bool(self.meets_all[row]), "asked": self.asked,
         }
         if feedback is not None:
             evidence["feedback"] = feedback
@@ -494,6 +508,7 @@ class _QueryContext:
     taste_genres: set[str]
     ask_genres: set[str]
     ask_people: list[str]
+    carried: str | None = None  # which ask ("genre" / "person") is carried from an earlier message
 
 
 def liked_recency(prefs, liked: list[str]) -> dict[str, float]:
@@ -507,21 +522,40 @@ def liked_recency(prefs, liked: list[str]) -> dict[str, float]:
 
 
 def current_asks(prefs) -> tuple[set[str], list[str]]:
-    """The genres and people of the user's latest request for them.
+    """The genres and people the user currently asks for (see :func:`asks_with_carry`),
+    the older ask of the other kind included."""
+    genres, people, _ = asks_with_carry(prefs)
+    return genres, people
 
-    "A western" stays the ask until the user asks for other genres or people ("more
-    action", "anything by Nolan?"), which then replace it as the requirement; older likes
-    still count as soft evidence.
+
+def asks_with_carry(prefs) -> tuple[set[str], list[str], str | None]:
+    """(genres, people, carried): the user's latest ask of each kind, and which kind, if any,
+    is carried over from an earlier message.
+
+    A new ask of a kind replaces the older one of that kind: after "a western", "more action"
+    asks for action. An ask of the *other* kind narrows: after "movies with Tom Hanks", "only
+    comedies" wants Tom Hanks comedies, so the person is carried ("person"). The latest ask
+    stays the requirement and the carried one orders the movies that meet it: Tom Hanks
+    comedies first, then other comedies; after "a western", "anything by Nolan?" gives Nolan's
+    films (none is a western) without a "loosened" notice. A liked movie named after an ask is
+    a new topic and clears it ("my daughter loved Up and Coco" after "anything by Nolan?").
+    Older likes still count as soft evidence.
     """
     from crs.preferences import Polarity, Slot
 
     asks = [i for i in prefs.items if i.slot in (Slot.GENRE, Slot.PERSON) and i.polarity == Polarity.LIKE]
-    if not asks:
-        return set(), []
-    last = max(i.turn for i in asks)
     newest_movie = max((i.turn for i in prefs.items if i.slot == Slot.MOVIE and i.polarity == Polarity.LIKE), default=-1)
-    if newest_movie > last:  # "my daughter loved Up and Coco" after "anything by Nolan?": a new topic
-        return set(), []
-    genres = {i.value for i in asks if i.turn == last and i.slot == Slot.GENRE}
-    return genres, [i.value for i in asks if i.turn == last and i.slot == Slot.PERSON]
-
+    asks = [i for i in asks if i.turn >= newest_movie]  # an ask in the movie's own message still counts
+    if not asks:
+        return set(), [], None
+    latest = {}
+    for slot in (Slot.GENRE, Slot.PERSON):
+        turns = [i.turn for i in asks if i.slot == slot]
+        if turns:
+            latest[slot] = max(turns)
+    genres = {i.value for i in asks if i.slot == Slot.GENRE and i.turn == latest.get(Slot.GENRE)}
+    people = [i.value for i in asks if i.slot == Slot.PERSON and i.turn == latest.get(Slot.PERSON)]
+    carried = None
+    if len(latest) == 2 and latest[Slot.GENRE] != latest[Slot.PERSON]:
+        carried = "genre" if latest[Slot.GENRE] < latest[Slot.PERSON] else "person"
+    return genres, people, carried

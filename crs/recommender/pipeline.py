@@ -45,7 +45,9 @@ class Recommender:
             return RecResult()
         best = [c for c in candidates if c.evidence.get("meets_all", True)]
         relaxed: list[str] = []
-        genres, people = current_asks(query.preferences)
+        asked = candidates[0].evidence.get("asked")  # what the retriever checked them against
+        genres, people = ((set(asked["genres"]), list(asked["people"])) if asked is not None
+                          else current_asks(query.preferences))
         k = query.k
         if best and (genres or people) and len(best) < 2 * query.k:
             # Few movies left that meet the explicit ask (a director's films, say): show

@@ -28,6 +28,8 @@ def make_understand(deps: DialogueDeps):
             _refine(refiner, text, nlu, turn)
         nlu = _with_audience(nlu, turn)
         preface: list[str] = []
+        if nlu.ambiguous:  # "Heat and Collateral": the Heat that shares Collateral's director
+            _settle_by_company(nlu, prefs, turn, preface, deps, f"{state['session_id']}|{turn}")
         excluded = list(state.get("excluded") or [])
         pending = state.get("pending")
         if nlu.has(Intent.RESET):
@@ -113,6 +115,23 @@ def make_understand(deps: DialogueDeps):
         }
 
     return understand
+
+
+def _settle_by_company(nlu: NLUResult, prefs: Preferences, turn: int, preface: list[str], deps: DialogueDeps,
+                       seed: str) -> None:
+    """Settle the ambiguous titles that only one candidate of shares a director (or two stars)
+    with a movie named in this message or liked before (:mod:`crs.dialogue.company`)."""
+    from crs.dialogue.company import resolve_by_company
+
+    ids = [i.value for i in nlu.items if i.slot == Slot.MOVIE] + list(prefs.liked_movies)
+    anchors = [m for m in (deps.index.get(i) for i in dict.fromkeys(ids)) if m is not None]
+    settled, nlu.ambiguous = resolve_by_company(nlu.ambiguous, anchors)
+    for s in settled:
+        nlu.items.append(PreferenceItem(slot=Slot.MOVIE, value=s.movie.id, polarity=s.polarity, label=s.movie.display,
+                                        turn=turn))
+        nlu.mentioned.append(s.movie.id)
+        preface.append(deps.prompts.reply(f"clarify_inferred_{s.role}", seed, mention=s.movie.title,
+                                          title=s.movie.display, person=s.person, anchor=s.anchor.display))
 
 
 def _refine(refiner, text: str, nlu: NLUResult, turn: int) -> None:

@@ -1,0 +1,54 @@
+"""Resolve a title several movies share by the company it is named in.
+
+"I loved Heat and Collateral": of the films called "Heat", one shares its director with
+Collateral, so that is the one meant, and asking "which Heat?" would only slow the user
+down. A candidate is chosen only when it is the *only* one that shares a director, or two
+cast members, with a movie named in the same message or liked earlier; otherwise the
+dialogue still asks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from crs.catalog.models import Movie
+
+
+@dataclass(frozen=True)
+class Inferred:
+    """An ambiguous mention settled by a related movie."""
+
+    mention: object  # crs.catalog.linker.Mention
+    polarity: object  # crs.preferences.Polarity
+    movie: Movie
+    person: str  # the shared director or first shared cast member
+    role: str  # "director" or "cast"
+    anchor: Movie  # the related movie the user named
+
+
+def shared_person(candidate: Movie, anchor: Movie) -> tuple[str, str] | None:
+    """(person, "director") for a director both share, else (the first of at least two shared
+    cast members, "cast")."""
+    directors = [p for p in candidate.directors if p in anchor.directors]
+    if directors:
+        return directors[0], "director"
+    cast = [p for p in candidate.cast if p in anchor.cast]
+    return (cast[0], "cast") if len(cast) >= 2 else None
+
+
+def resolve_by_company(ambiguous: Sequence[tuple], anchors: Sequence[Movie]) -> tuple[list[Inferred], list[tuple]]:
+    """(the ambiguous mentions settled by ``anchors``, the ones still ambiguous)."""
+    settled, left = [], []
+    for mention, polarity in ambiguous:
+        links = []
+        for candidate in mention.candidates:
+            link = next(((p, a) for a in anchors if a.id != candidate.id and (p := shared_person(candidate, a))), None)
+            if link:
+                links.append((candidate, *link))
+        if len(links) == 1:
+            movie, (person, role), anchor = links[0]
+            settled.append(Inferred(mention, polarity, movie, person, role, anchor))
+        else:
+            left.append((mention, polarity))
+    return settled, left
