@@ -54,3 +54,17 @@ def test_a_year_bound_alone_pools_the_popular_movies_inside_it(movie_store):
     found = retriever.retrieve(RecQuery(preferences=Preferences(year_max=1979)), 15)
     assert all(c.movie.year <= 1979 for c in found)
     assert len(found) == 15  # without the year pool only the few old movies among the 15 most popular came back
+
+
+def test_a_genre_with_a_year_bound_pools_that_genres_movies_inside_it(movie_store):
+    """"a comedy from the 1950s": the genre's most popular movies are mostly recent, so its
+    pool must also hold its most popular movies of the asked years (before, the list ran
+    dry and the bound was widened although such comedies exist)."""
+    retriever = HybridRetriever(movie_store, pool_size=15)
+    retriever.warm()
+    genre = "comedy"
+    old = [m for m in movie_store.index.movies if genre in m.genres and m.year and m.year <= 1989]
+    assert len(old) >= 10, "the test store should hold some older comedies"
+    prefs = Preferences(items=[PreferenceItem(slot=Slot.GENRE, value=genre, polarity=Polarity.LIKE)], year_max=1989)
+    found = retriever.retrieve(RecQuery(preferences=prefs), 10)
+    assert len(found) == 10 and all(c.movie.year <= 1989 and genre in c.movie.genres for c in found)

@@ -122,6 +122,8 @@ class HybridRetriever:
             for p in {*m.directors, *m.cast, *m.writers}:
                 by_person[p.lower()].append(m.id)
         self._by_genre, self._by_person = dict(by_genre), dict(by_person)
+        year_of = {m.id: np.nan if m.year is None else m.year for m in movies}
+        self._by_genre_years = {g: np.array([year_of[i] for i in ids], np.float32) for g, ids in by_genre.items()}
         facts: dict[str, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
         title_keys = {m.id: norm_title(m.title) for m in movies}
         for m in movies:
@@ -157,6 +159,9 @@ class HybridRetriever:
             pool.update(dict.fromkeys(self._by_person.get(person.lower(), [])[: self.pool_size]))
         for genre in liked_genres:
             pool.update(dict.fromkeys(self._by_genre.get(genre, [])[: self.pool_size]))
+            if rules.year_min is not None or rules.year_max is not None:  # "horror of the 70s": its own pool
+                pool.update(dict.fromkeys(self._in_years(self._by_genre.get(genre, []), self._by_genre_years.get(genre),
+                                                         rules.year_min, rules.year_max)))
         pool.update(dict.fromkeys(self._popular[: self.pool_size]))
         if not (liked_genres or asks[0] or asks[1]):  # with a genre or person asked, their own pools rule
             pool.update(dict.fromkeys(self._popular_in_years(rules.year_min, rules.year_max)))
@@ -196,15 +201,20 @@ class HybridRetriever:
         into the range: the overall most popular movies are mostly recent, so the list
         would run dry after a page or two and the bound would be relaxed.
         """
-        if year_min is None and year_max is None:
+        return self._in_years(self._popular, self._popular_years, year_min, year_max)
+
+    def _in_years(self, ids: list[str], years: np.ndarray | None, year_min: int | None,
+                  year_max: int | None) -> list[str]:
+        """The first ``pool_size`` of ``ids`` (most popular first) whose year (``years``,
+        aligned with ``ids``) is inside the bound; none without a bound."""
+        if (year_min is None and year_max is None) or years is None:
             return []
-        years = self._popular_years
         inside = ~np.isnan(years)
         if year_min is not None:
             inside &= years >= year_min
         if year_max is not None:
             inside &= years <= year_max
-        return [self._popular[i] for i in np.flatnonzero(inside)[: self.pool_size]]
+        return [ids[i] for i in np.flatnonzero(inside)[: self.pool_size]]
 
     def _semantic(self, query: RecQuery, liked: list[str], rewarded: list[str] = ()) -> dict[str, dict[str, float]]:
         """Chroma neighbours of each liked movie (recent first), of movies the session's
