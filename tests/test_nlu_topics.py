@@ -228,3 +228,12 @@ def test_feeling_sad_asks_to_be_cheered_up(nlu, text):
 @pytest.mark.parametrize("text", ["something sad", "a sad movie please", "I want to cry, something sad"])
 def test_a_sad_film_is_still_a_wish(nlu, text):
     assert ("sad", Polarity.LIKE) in _items(nlu.parse(text), Slot.MOOD)
+
+
+# ---------------------------------------------------------------- everyday names of keywords
+@pytest.mark.parametrize("text, keyword", [("I like Marvel movies", "marvel comic"),
+                                           ("any good DC movies?", "dc comics"),
+                                           ("MCU films", "marvel cinematic universe"),
+                                           ("I love comic book movies", "based on comic book")])
+def test_franchise_shorthands_are_their_corpus_keywords(nlu, text, keyword):
+    assert (keyword, Polarity.LIKE) in _items(nlu.parse(text), Slot.KEYWORD)

@@ -18,6 +18,8 @@ class Lexicon:
     mood_words: dict[str, tuple[str, ...]]
     mood_genres: dict[str, tuple[str, ...]]
     other_languages: frozenset[str] = field(default_factory=frozenset)
+    #: Everyday name -> corpus keyword ("marvel" -> "marvel comic").
+    topic_aliases: dict[str, str] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
@@ -31,4 +33,5 @@ def load_lexicon() -> Lexicon:
         mood_words={k: tuple(v) for k, v in data["mood_words"].items()},
         mood_genres={k: tuple(v) for k, v in data.get("mood_genres", {}).items()},
         other_languages=frozenset(other),
+        topic_aliases=dict(data.get("topic_aliases", {})),
     )

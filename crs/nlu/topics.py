@@ -84,10 +84,13 @@ class TopicReader:
         lexicon_genres: Genre phrase -> genres; a phrase that names its own genre ("war
             movies", "musical films") is a genre wish, not also a topic.
         moods: Mood phrases (never topics before "movie(s)").
+        aliases: Everyday name -> corpus keyword ("marvel" -> "marvel comic"), used when the
+            corpus has that keyword.
     """
 
     def __init__(self, keywords: Iterable[Iterable[str]], excluded: frozenset[str],
-                 lexicon_genres: dict[str, tuple[str, ...]], moods: Iterable[str]) -> None:
+                 lexicon_genres: dict[str, tuple[str, ...]], moods: Iterable[str],
+                 aliases: dict[str, str] | None = None) -> None:
         counts: Counter[str] = Counter()
         canonical: dict[str, str] = {}
         keys: dict[str, str] = {}  # keyword as written -> normalised (keywords recur across films)
@@ -101,6 +104,7 @@ class TopicReader:
                     canonical.setdefault(key, keyword.strip().lower())
         self.counts = counts
         self.canonical = canonical
+        self.aliases = {norm_words(k): norm_words(v) for k, v in (aliases or {}).items()}
         self.excluded = excluded
         self.own_genre = {norm_words(p) for p, genres in lexicon_genres.items() if p.replace("-", " ") in
                           {g.replace("-", " ") for g in genres}}
@@ -114,6 +118,7 @@ class TopicReader:
         forms = [words] + [words[:-1] + [s] for s in _singular(words[-1])]
         for form in forms:
             key = " ".join(form)
+            key = self.aliases.get(key, key)
             if self.counts.get(key, 0) >= min_movies:
                 return self.canonical[key]
         return None
