@@ -77,6 +77,12 @@ def test_an_ambiguous_title_named_with_a_related_movie_is_not_asked(service):
     assert "Ghostbusters (2016)" in t["preferences"]["liked_movies"] and t["recommendations"]
 
 
+def test_two_genres_in_one_ask_want_films_of_both_first(service):
+    t = service.handle_turn("s4f", "a romantic comedy for date night")
+    assert len(t["recommendations"]) >= 3
+    assert all({"comedy", "romance"} <= set(r["genres"]) for r in t["recommendations"])  # Titanic came first before
+
+
 def test_a_genre_ask_narrows_an_earlier_person_ask(service):
     service.handle_turn("s4c", "movies with Tom Hanks")
     t = service.handle_turn("s4c", "only comedies")

@@ -361,16 +361,20 @@ class HybridRetriever:
                  + w.taste * taste + w.person * person_a + w.popularity * popularity + w.mood * mood
                  - w.disliked * disliked + w.feedback_bias * bias)
         meets_person = (np.array([p is not None for p in people], bool) if q.ask_people else np.ones(n, bool))
-        meets_genre = (present[:, facts.columns(q.ask_genres)].any(axis=1) if q.ask_genres else np.ones(n, bool))
+        genre_cols = present[:, facts.columns(q.ask_genres)] if q.ask_genres else np.ones((n, 1), bool)
+        meets_genre = genre_cols.any(axis=1)
+        every_genre = genre_cols.all(axis=1)  # "a romantic comedy": both genres before either one
         asked = {"genres": sorted(q.ask_genres), "people": list(q.ask_people)}
         if q.carried:  # the latest ask is the requirement; the carried one orders within it
             carried, latest = (meets_person, meets_genre) if q.carried == "person" else (meets_genre, meets_person)
-            meets = 2 * latest.astype(np.int64) + carried.astype(np.int64)
             meets_all = latest
             asked["people" if q.carried == "person" else "genres"] = []
         else:
-            meets = meets_person.astype(np.int64) + meets_genre.astype(np.int64)
-            meets_all = meets == 2
+            carried, meets_all = np.zeros(n, bool), meets_person & meets_genre
+        # Order: the requirement met, then the carried ask, then every asked genre, then how
+        # many of the two kinds of ask (for the candidates that miss the requirement).
+        meets = (8 * meets_all.astype(np.int64) + 4 * carried.astype(np.int64) + 2 * every_genre.astype(np.int64)
+                 + meets_person.astype(np.int64) + meets_genre.astype(np.int64))
         return _Scored(movies=movies, score=score, meets=meets, meets_all=meets_all, collab=collab, sims=sims,
                        liked_genres=q.liked_genres, people=people, taste=taste, popularity=popularity, mood=mood,
                        asked=asked)
