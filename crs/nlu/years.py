@@ -13,6 +13,8 @@ _DECADE = r"(?:the\s+)?(?:((?:19|20)?\d0)'?s|(fifties|sixties|seventies|eighties
 #: "recent", "newer", "what's new", "in theaters"; not "the newer one" (picking a version).
 _RECENT = re.compile(r"\b(recent|recently released|latest|modern|new releases?|newer(?! (?:one|version|remake))|"
                      r"what'?s new|whats new|(?:still |now )?in theaters?|in the theaters?)\b")
+#: "black and white", "b&w": older than "old" (colour was the norm from the mid-1960s).
+_BLACK_AND_WHITE = re.compile(r"\b(?:black[ -](?:and|&|n)[ -]white|b ?& ?w)\b")
 #: "classic movies", "classics", "older stuff"; not "a classic" / "is a classic", which describe a movie.
 _OLD = re.compile(r"(?<!\ba )(?<!\bthe )(?<!\bgreat )(?<!\breal )\b(?:classic (?:movies?|films?|ones|flicks?|stuff)|"
                   r"(?:something|anything|some|more) classic|classics|vintage|black and white|"
@@ -125,6 +127,8 @@ def parse_years(text: str, reference_year: int) -> YearConstraint:
             return YearConstraint(max(hi for _, hi in negated) + 1, None)
         if _RECENT.search(t):
             return YearConstraint(reference_year - 8, None)
+        if _BLACK_AND_WHITE.search(t):  # colour was the norm from the mid-1960s
+            return YearConstraint(None, 1965)
         if _OLD.search(t):
             return YearConstraint(None, 1979)
     return YearConstraint(lo, hi)
