@@ -99,6 +99,11 @@ class Preferences(BaseModel):
     def disliked_moods(self) -> list[str]:
         return self.values(Slot.MOOD, Polarity.DISLIKE)
 
+    @property
+    def disliked_keywords(self) -> list[str]:
+        """Unwanted plot topics ("no zombie movies")."""
+        return self.values(Slot.KEYWORD, Polarity.DISLIKE)
+
     def has_positive(self) -> bool:
         """Something to recommend from: a liked movie, genre, person, mood or keyword."""
         return any(i.polarity == Polarity.LIKE for i in self.items)

@@ -31,6 +31,17 @@ def test_a_zombie_movie_is_a_horror_topic_and_the_list_is_about_zombies(componen
     assert sum(_about(m, "zombie") for m in shown) > sum(_about(m, "zombie") for m in plain_shown)
 
 
+def test_horror_but_no_zombies_keeps_horror_and_sinks_zombie_films(components):
+    index = components.store.index
+    turn = components.service.handle_turn("nozombies", "a horror movie but no zombie movies please")
+    assert turn["phase"] == "recommendation"  # before: "horror, or no horror?" (zombie -> horror, negated)
+    assert turn["preferences"]["liked_genres"] == ["horror"] and not turn["preferences"]["disliked_genres"]
+    assert "no zombie" in turn["reply"]
+    shown = [index.get(r["id"]) for r in turn["recommendations"]]
+    more = [index.get(r["id"]) for r in components.service.handle_turn("nozombies", "more")["recommendations"]]
+    assert shown and not any(_about(m, "zombie") for m in shown + more)
+
+
 def test_something_about_a_topic_is_kept_as_a_keyword(components):
     turn = components.service.handle_turn("topic", "Something about time travel please")
     assert turn["preferences"]["keywords"] == ["time travel"]

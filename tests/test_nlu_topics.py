@@ -54,6 +54,14 @@ def test_no_zombies_is_a_disliked_topic(nlu):
     assert ("zombie", Polarity.DISLIKE) in _items(r, Slot.KEYWORD)
 
 
+@pytest.mark.parametrize("text, topic", [("a horror movie but no zombie movies please", "zombie"),
+                                         ("an action movie, no superheroes", "superhero")])
+def test_an_unwanted_kind_of_a_genre_is_an_unwanted_topic_not_an_unwanted_genre(nlu, text, topic):
+    r = nlu.parse(text)
+    assert (topic, Polarity.DISLIKE) in _items(r, Slot.KEYWORD)
+    assert not any(p == Polarity.DISLIKE for _, p in _items(r, Slot.GENRE))
+
+
 @pytest.mark.parametrize("text", ["I like Rob Zombie", "something by Zombie", "anything directed by zombie"])
 def test_the_person_is_still_found_by_full_name_or_a_cue(nlu, text):
     assert _people(nlu.parse(text)) == {"Rob Zombie"}

@@ -20,7 +20,7 @@ def summarize(prefs: Preferences, limit: int = 4) -> str:
         parts.append(_join(prefs.liked_genres[-3:]))
     if prefs.moods:
         parts.append(_join(prefs.moods[-2:]))
-    nots = prefs.disliked_genres + prefs.disliked_people + prefs.disliked_moods
+    nots = prefs.disliked_genres + prefs.disliked_people + prefs.disliked_moods + prefs.disliked_keywords
     if nots:
         parts.append("no " + _join(nots[-3:], "or"))
     if prefs.year_min is not None and prefs.year_max is not None:

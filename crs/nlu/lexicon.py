@@ -20,6 +20,8 @@ class Lexicon:
     other_languages: frozenset[str] = field(default_factory=frozenset)
     #: Everyday name -> corpus keyword ("marvel" -> "marvel comic").
     topic_aliases: dict[str, str] = field(default_factory=dict)
+    #: Genre phrases that name a kind within the genre ("zombie"): negated, no genre dislike.
+    subgenres: frozenset[str] = field(default_factory=frozenset)
 
 
 @lru_cache(maxsize=1)
@@ -34,4 +36,5 @@ def load_lexicon() -> Lexicon:
         mood_genres={k: tuple(v) for k, v in data.get("mood_genres", {}).items()},
         other_languages=frozenset(other),
         topic_aliases=dict(data.get("topic_aliases", {})),
+        subgenres=frozenset(data.get("subgenres", {}).get("words", ())),
     )

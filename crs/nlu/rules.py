@@ -285,6 +285,13 @@ class RuleNLU:
                     negated = (_negated(" ".join(words[max(0, i - _WINDOW):i]))
                                or _negated_after(words[i + len(pw):i + len(pw) + 8]))
                     polarity = Polarity.DISLIKE if negated else Polarity.LIKE
+                    if negated and slot == Slot.GENRE and phrase in self.lexicon.subgenres:
+                        # "horror, but no zombie movies": the topic is unwanted, not horror
+                        topic = self.topics.keyword(pw)
+                        if topic and not any(x.slot == Slot.KEYWORD and x.value == topic for x in result.items):
+                            result.items.append(PreferenceItem(slot=Slot.KEYWORD, value=topic, polarity=polarity,
+                                                               label=topic, turn=turn))
+                        continue
                     values = self.lexicon.genres[phrase] if slot == Slot.GENRE else (self.lexicon.moods[phrase],)
                     for value in values:
                         result.items.append(PreferenceItem(slot=slot, value=value, polarity=polarity, label=value, turn=turn))

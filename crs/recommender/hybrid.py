@@ -11,6 +11,7 @@ constraints are applied before scoring; the user's explicit asks (a person, a ge
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections import defaultdict
 from collections.abc import Mapping
@@ -170,6 +171,7 @@ class HybridRetriever:
         allowed, rows = self._allowed(pool, rules)
         sims = self._similarities(allowed, recency, list(prefs.disliked_movies), query.text, semantic, rows)
         context = _QueryContext(liked_genres=set(liked_genres), moods=prefs.moods, disliked_moods=prefs.disliked_moods,
+                                disliked_topics=tuple(prefs.disliked_keywords),
                                 taste_genres=taste, ask_genres=asks[0], ask_people=asks[1], carried=carried)
         scored = self._score_all(allowed, sims, [collab.get(m.id, 0.0) / max_collab for m in allowed], context, rows)
         feedback = (self._feedback(allowed, signal, set(prefs.liked_genres) | asks[0], sims.matrix, rows)
@@ -346,6 +348,8 @@ class HybridRetriever:
             people = [person_match(m, q.ask_people) if m.id in credited else None for m in movies]
         popularity = facts.popularity[rows]
         mood = self._mood(movies, rows, q.moods, q.disliked_moods) if (q.moods or q.disliked_moods) and n else np.zeros(n)
+        if q.disliked_topics and n:
+            mood = mood - UNWANTED_TOPIC * _mentions_topic(movies, q.disliked_topics)
         taste = np.zeros(n)
         present = counts > 0
         if q.taste_genres:  # Jaccard of the liked movies' genres and the candidate's (as sets)
@@ -523,6 +527,22 @@ class _QueryContext:
     ask_genres: set[str]
     ask_people: list[str]
     carried: str | None = None  # which ask ("genre" / "person") is carried from an earlier message
+    disliked_topics: tuple[str, ...] = ()  # "no zombie movies": keywords to keep away from
+
+
+#: Mood-scale penalty of a candidate whose keywords or plot name an unwanted topic (as an
+#: unwanted mood's genre: it sinks below the others, it is not filtered out).
+UNWANTED_TOPIC = 4.0
+
+
+def _mentions_topic(movies: list[Movie], topics: tuple[str, ...]) -> np.ndarray:
+    """1.0 for each movie whose keywords hold one of ``topics`` or whose plot says it."""
+    patterns = [re.compile(rf"\b{re.escape(t)}s?\b") for t in topics]
+    out = np.zeros(len(movies))
+    for j, m in enumerate(movies):
+        if any(t in m.keywords for t in topics) or any(p.search(m.plot.lower()) for p in patterns):
+            out[j] = 1.0
+    return out
 
 
 def liked_recency(prefs, liked: list[str]) -> dict[str, float]:
