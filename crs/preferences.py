@@ -8,6 +8,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 
+#: The keyword topic "no sequels / prequels / remakes" is stored as (disliked); also a TMDB
+#: keyword. The recommender then sinks the liked movies' franchises (crs.recommender.hybrid).
+SEQUEL = "sequel"
+
 class Polarity(StrEnum):
     LIKE = "like"
     DISLIKE = "dislike"

@@ -100,6 +100,17 @@ def test_a_person_with_no_film_of_the_earlier_genre_is_a_new_topic(service):
     assert len(nolan) >= 0.6 * len(t["recommendations"])
 
 
+def test_no_sequels_keeps_the_liked_movies_franchise_out(service):
+    first = service.handle_turn("s4g", "movies like Star Wars")
+    assert any("star wars" in r["title"].lower() or r["title"] == "The Empire Strikes Back"
+               for r in first["recommendations"])  # the collaborative signal ranks the saga first
+    for t in (service.handle_turn("s4g", "no sequels please"), service.handle_turn("s4g", "more")):
+        assert t["recommendations"] and "no sequel" in t["reply"]
+        for r in t["recommendations"]:
+            assert "star wars" not in r["title"].lower() and r["title"] not in ("The Empire Strikes Back",
+                                                                                "Return of the Jedi"), r
+
+
 def test_bad_input(service):
     with pytest.raises(InputError):
         service.handle_turn("s5", "   ")

@@ -21,7 +21,7 @@ from crs.nlu.people import PeopleIndex
 from crs.nlu.topics import TopicReader
 from crs.nlu.types import Intent, NLUResult
 from crs.nlu.years import bare_years, parse_years
-from crs.preferences import Polarity, PreferenceItem, Slot
+from crs.preferences import SEQUEL, Polarity, PreferenceItem, Slot
 
 #: "but" splits clauses except in "anything but X" / "all but X", where it negates X.
 _CLAUSE_SPLIT = re.compile(r"[.;!?\n]+|,|(?<!anything )(?<!everything )(?<!all )\bbut\b|\bthough\b|\bhowever\b|"
@@ -138,6 +138,10 @@ class RuleNLU:
             self._parse_clause(text, clause_start, clause_end, mentions, turn, result, asking, seen_before)
             clause = text[clause_start:clause_end].lower()
             seen_before = bool(_SEEN.search(clause)) and not _NOT_SEEN.search(clause)
+        if _NO_SEQUELS.search(text.lower()) and not any(i.value == SEQUEL for i in result.items):
+            # "not the sequels or prequels": the franchise of the liked movies (crs.recommender.hybrid)
+            result.items.append(PreferenceItem(slot=Slot.KEYWORD, value=SEQUEL, polarity=Polarity.DISLIKE,
+                                               label=SEQUEL, turn=turn))
         result.audience = attributes.audience(text)
         result.runtime = attributes.runtime(text)
         result.language = attributes.language(text)
@@ -388,6 +392,9 @@ def _not_a_genre_wish(phrase: str, words: list[str], i: int, j: int) -> bool:
     return False
 
 
+_NO_SEQUELS = re.compile(r"\b(?:no|not|without|nothing|skip|avoid|none of|other than|except)\b"
+                         r"(?:\s+(?:the|any|more|of|its|their|those|these|all|from))*"
+                         r"\s+(?:sequels?|prequels?|remakes?|spin-?offs?|reboots?|follow-?ups?)\b")
 #: Moods that, said of the user ("I'm feeling sad"), ask for the opposite.
 _LOW_MOODS = frozenset({"sad"})
 _CHEER_UP = "feel-good"

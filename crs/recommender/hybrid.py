@@ -23,6 +23,7 @@ import numpy as np
 from crs.catalog.models import Movie
 from crs.catalog.normalize import norm_title
 from crs.nlu.lexicon import Lexicon, load_lexicon
+from crs.preferences import SEQUEL
 from crs.recommender.constraints import Constraints, TitleRows, person_match
 from crs.recommender.types import Candidate, RecQuery
 
@@ -172,6 +173,8 @@ class HybridRetriever:
         sims = self._similarities(allowed, recency, list(prefs.disliked_movies), query.text, semantic, rows)
         context = _QueryContext(liked_genres=set(liked_genres), moods=prefs.moods, disliked_moods=prefs.disliked_moods,
                                 disliked_topics=tuple(prefs.disliked_keywords),
+                                franchise_of=(tuple(index.by_id[i] for i in liked)
+                                              if SEQUEL in prefs.disliked_keywords else ()),
                                 taste_genres=taste, ask_genres=asks[0], ask_people=asks[1], carried=carried)
         scored = self._score_all(allowed, sims, [collab.get(m.id, 0.0) / max_collab for m in allowed], context, rows)
         feedback = (self._feedback(allowed, signal, set(prefs.liked_genres) | asks[0], sims.matrix, rows)
@@ -350,6 +353,8 @@ class HybridRetriever:
         mood = self._mood(movies, rows, q.moods, q.disliked_moods) if (q.moods or q.disliked_moods) and n else np.zeros(n)
         if q.disliked_topics and n:
             mood = mood - UNWANTED_TOPIC * _mentions_topic(movies, q.disliked_topics)
+        if q.franchise_of and n:  # "no sequels": the liked movies' own franchises sink too
+            mood = mood - UNWANTED_FRANCHISE * np.array([float(same_franchise(m, q.franchise_of)) for m in movies])
         taste = np.zeros(n)
         present = counts > 0
         if q.taste_genres:  # Jaccard of the liked movies' genres and the candidate's (as sets)
@@ -528,11 +533,41 @@ class _QueryContext:
     ask_people: list[str]
     carried: str | None = None  # which ask ("genre" / "person") is carried from an earlier message
     disliked_topics: tuple[str, ...] = ()  # "no zombie movies": keywords to keep away from
+    franchise_of: tuple[Movie, ...] = ()  # "no sequels": the liked movies whose franchises to keep away from
 
 
 #: Mood-scale penalty of a candidate whose keywords or plot name an unwanted topic (as an
 #: unwanted mood's genre: it sinks below the others, it is not filtered out).
 UNWANTED_TOPIC = 4.0
+
+
+#: The same for a film of a liked movie's franchise after "no sequels" (stronger: the
+#: collaborative signal ranks a liked film's sequels first).
+UNWANTED_FRANCHISE = 12.0
+_SEQUEL_TAIL = re.compile(r"(?:\s+(?:part\s+)?(?:\d+|ii|iii|iv|v|vi|vii|viii|ix|x))+$")
+
+
+def _franchise_key(title: str) -> str:
+    """"Star Wars: Episode I – The Phantom Menace" -> "star wars"; "Toy Story 2" -> "toy story"."""
+    head = re.split(r"\s*:\s*|\s+[\u2013\u2014-]\s+", title.lower())[0]
+    head = " ".join(re.sub(r"[^a-z0-9 ]+", " ", head).split())
+    return re.sub(r"^(?:the|a|an) ", "", _SEQUEL_TAIL.sub("", head))
+
+
+def same_franchise(movie: Movie, liked: tuple[Movie, ...]) -> bool:
+    """``movie`` looks like a sequel, prequel or spin-off of a liked movie: the same title
+    head ("Toy Story 3", "Rogue One: A Star Wars Story") or two of the same three leads
+    ("The Empire Strikes Back" after "Star Wars")."""
+    key, words = _franchise_key(movie.title), " " + " ".join(re.sub(r"[^a-z0-9 ]+", " ", movie.title.lower()).split()) + " "
+    for other in liked:
+        if other.id == movie.id:
+            continue
+        head = _franchise_key(other.title)
+        if len(head) >= 3 and (key == head or f" {head} " in words):
+            return True
+        if len(set(movie.cast[:3]) & set(other.cast[:3])) >= 2:
+            return True
+    return False
 
 
 def _mentions_topic(movies: list[Movie], topics: tuple[str, ...]) -> np.ndarray:
