@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 #: keyword. The recommender then sinks the liked movies' franchises (crs.recommender.hybrid).
 SEQUEL = "sequel"
 
+
 class Polarity(StrEnum):
     LIKE = "like"
     DISLIKE = "dislike"

@@ -16,6 +16,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -83,6 +84,7 @@ class HybridRetriever:
         self._by_person: dict[str, list[str]] | None = None
         self._popular: list[str] | None = None
         self._popular_years = np.zeros(0, np.float32)  # release year per _popular entry (nan: unknown)
+        self._by_genre_years: dict[str, np.ndarray] = {}  # release year per _by_genre entry
         self._max_pop = 1.0
         self._index_lock = threading.Lock()
         self._indexed_manifest: object = None  # the store manifest the indexes were built for
@@ -117,15 +119,15 @@ class HybridRetriever:
         manifest = getattr(self.store, "manifest", None)
         movies = sorted(self.store.index.movies, key=lambda m: -m.popularity)
         by_genre: dict[str, list[str]] = defaultdict(list)
+        genre_rows: dict[str, list[int]] = defaultdict(list)  # positions in `movies` (popularity order)
         by_person: dict[str, list[str]] = defaultdict(list)
-        for m in movies:
+        for row, m in enumerate(movies):
             for g in m.genres:
                 by_genre[g].append(m.id)
+                genre_rows[g].append(row)
             for p in {*m.directors, *m.cast, *m.writers}:
                 by_person[p.lower()].append(m.id)
         self._by_genre, self._by_person = dict(by_genre), dict(by_person)
-        year_of = {m.id: np.nan if m.year is None else m.year for m in movies}
-        self._by_genre_years = {g: np.array([year_of[i] for i in ids], np.float32) for g, ids in by_genre.items()}
         facts: dict[str, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
         title_keys = {m.id: norm_title(m.title) for m in movies}
         for m in movies:
@@ -135,6 +137,7 @@ class HybridRetriever:
         self._title_facts = {k: (frozenset(g), frozenset(p)) for k, (g, p) in facts.items()}
         self._max_pop = max((m.popularity for m in movies), default=1.0) or 1.0
         self._popular_years = np.array([np.nan if m.year is None else m.year for m in movies], np.float32)
+        self._by_genre_years = {g: self._popular_years[np.array(rows, np.intp)] for g, rows in genre_rows.items()}
         self._rows = _RowFacts.build(self.store.index.movies, title_keys, self._max_pop)
         self._mood_hits = {}
         self._indexed_manifest = manifest
@@ -547,6 +550,7 @@ UNWANTED_FRANCHISE = 12.0
 _SEQUEL_TAIL = re.compile(r"(?:\s+(?:part\s+)?(?:\d+|ii|iii|iv|v|vi|vii|viii|ix|x))+$")
 
 
+@lru_cache(maxsize=8192)
 def _franchise_key(title: str) -> str:
     """"Star Wars: Episode I – The Phantom Menace" -> "star wars"; "Toy Story 2" -> "toy story"."""
     head = re.split(r"\s*:\s*|\s+[\u2013\u2014-]\s+", title.lower())[0]
