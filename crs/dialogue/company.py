@@ -12,15 +12,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from crs.catalog.linker import Mention
 from crs.catalog.models import Movie
+from crs.preferences import Polarity
 
 
 @dataclass(frozen=True)
 class Inferred:
     """An ambiguous mention settled by a related movie."""
 
-    mention: object  # crs.catalog.linker.Mention
-    polarity: object  # crs.preferences.Polarity
+    mention: Mention
+    polarity: Polarity
     movie: Movie
     person: str  # the shared director or first shared cast member
     role: str  # "director" or "cast"
@@ -37,7 +39,8 @@ def shared_person(candidate: Movie, anchor: Movie) -> tuple[str, str] | None:
     return (cast[0], "cast") if len(cast) >= 2 else None
 
 
-def resolve_by_company(ambiguous: Sequence[tuple], anchors: Sequence[Movie]) -> tuple[list[Inferred], list[tuple]]:
+def resolve_by_company(ambiguous: Sequence[tuple[Mention, Polarity]], anchors: Sequence[Movie]
+                       ) -> tuple[list[Inferred], list[tuple[Mention, Polarity]]]:
     """(the ambiguous mentions settled by ``anchors``, the ones still ambiguous)."""
     settled, left = [], []
     for mention, polarity in ambiguous:
