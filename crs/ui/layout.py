@@ -148,8 +148,12 @@ def build_ui(service: ChatServiceLike, settings: Settings, handlers: ChatHandler
             trigger(h.save_llm, inputs=[session_id, llm_kind, llm_url, llm_model, llm_key], outputs=llm_panel, **quiet)
         recs.click(h.accept_click, inputs=[chatbot], outputs=[chatbot, pending_click], queue=False, **hidden).then(
             h.respond_click_stream, inputs=[pending_click, session_id, known, chatbot], outputs=turn, **run_turn)
-        prefs.click(h.remove_preference, inputs=[session_id], outputs=[prefs], show_progress="hidden", **hidden)
-        sessions.click(h.session_action, inputs=[session_id, known], outputs=page, **quiet).then(
+        # Each click on a chip or a conversation is its own action: queue them in order. Gradio's
+        # default ("once") drops a click while the previous one is still pending, so "forget"
+        # right after "open" did nothing (a flaky browser test showed it).
+        prefs.click(h.remove_preference, inputs=[session_id], outputs=[prefs], show_progress="hidden",
+                    trigger_mode="multiple", **hidden)
+        sessions.click(h.session_action, inputs=[session_id, known], outputs=page, trigger_mode="multiple", **quiet).then(
             h.llm_panel, inputs=[session_id], outputs=llm_panel, **quiet)
         # The chat's own trash icon also starts over, so the page never shows an empty
         # chat while the service still remembers the old preferences.
