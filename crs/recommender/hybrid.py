@@ -22,7 +22,7 @@ from typing import Protocol
 import numpy as np
 
 from crs.catalog.models import Movie
-from crs.catalog.normalize import norm_title
+from crs.catalog.normalize import norm_title, norm_words
 from crs.nlu.lexicon import Lexicon, load_lexicon
 from crs.preferences import SEQUEL
 from crs.recommender.constraints import Constraints, TitleRows, person_match
@@ -553,8 +553,7 @@ _SEQUEL_TAIL = re.compile(r"(?:\s+(?:part\s+)?(?:\d+|ii|iii|iv|v|vi|vii|viii|ix|
 @lru_cache(maxsize=8192)
 def _franchise_key(title: str) -> str:
     """"Star Wars: Episode I – The Phantom Menace" -> "star wars"; "Toy Story 2" -> "toy story"."""
-    head = re.split(r"\s*:\s*|\s+[\u2013\u2014-]\s+", title.lower())[0]
-    head = " ".join(re.sub(r"[^a-z0-9 ]+", " ", head).split())
+    head = norm_words(re.split(r"\s*:\s*|\s+[\u2013\u2014-]\s+", title)[0])
     return re.sub(r"^(?:the|a|an) ", "", _SEQUEL_TAIL.sub("", head))
 
 
@@ -562,7 +561,7 @@ def same_franchise(movie: Movie, liked: tuple[Movie, ...]) -> bool:
     """``movie`` looks like a sequel, prequel or spin-off of a liked movie: the same title
     head ("Toy Story 3", "Rogue One: A Star Wars Story") or two of the same three leads
     ("The Empire Strikes Back" after "Star Wars")."""
-    key, words = _franchise_key(movie.title), " " + " ".join(re.sub(r"[^a-z0-9 ]+", " ", movie.title.lower()).split()) + " "
+    key, words = _franchise_key(movie.title), f" {norm_words(movie.title)} "
     for other in liked:
         if other.id == movie.id:
             continue
@@ -579,7 +578,8 @@ def _mentions_topic(movies: list[Movie], topics: tuple[str, ...]) -> np.ndarray:
     patterns = [re.compile(rf"\b{re.escape(t)}s?\b") for t in topics]
     out = np.zeros(len(movies))
     for j, m in enumerate(movies):
-        if any(t in m.keywords for t in topics) or any(p.search(m.plot.lower()) for p in patterns):
+        plot = m.plot.lower()
+        if any(t in m.keywords for t in topics) or any(p.search(plot) for p in patterns):
             out[j] = 1.0
     return out
 
