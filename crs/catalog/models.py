@@ -6,6 +6,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
+#: The fields of :class:`Movie` that hold a tuple of strings (lists in JSON).
+LIST_FIELDS = ("genres", "directors", "cast", "writers", "keywords", "companies")
+
+
 @dataclass(frozen=True)
 class Movie:
     """One movie of the corpus.
@@ -20,6 +24,9 @@ class Movie:
         directors / cast / writers: People, in source order.
         plot: One or a few sentences (ReDial plot or TMDB overview).
         keywords: TMDB keywords, if any.
+        runtime: Length in minutes (TMDB), if known.
+        language: Original language as an ISO 639-1 code ("en", "fr"; TMDB), if known.
+        companies: Production companies (TMDB: "Pixar Animation Studios"), if known.
         redial_id / movielens_id / imdb_id / tmdb_id: Source ids, where known.
         popularity: Mentions in the ReDial training data (0 when unknown); a prior.
     """
@@ -33,6 +40,9 @@ class Movie:
     writers: tuple[str, ...] = ()
     plot: str = ""
     keywords: tuple[str, ...] = ()
+    runtime: int | None = None
+    language: str | None = None
+    companies: tuple[str, ...] = ()
     redial_id: str | None = None
     movielens_id: str | None = None
     imdb_id: str | None = None
@@ -79,11 +89,12 @@ class Movie:
         if "id" not in data or "title" not in data:
             raise ValueError("a movie needs at least 'id' and 'title'")
         values = dict(data)
-        for key in ("genres", "directors", "cast", "writers", "keywords"):
+        for key in LIST_FIELDS:
             if key in values and values[key] is not None:
                 values[key] = tuple(str(x) for x in values[key])
-        if values.get("year") is not None:
-            values["year"] = int(values["year"])
+        for key in ("year", "runtime"):
+            if values.get(key) is not None:
+                values[key] = int(values[key])
         values["id"] = str(values["id"])
         return cls(**values)
 

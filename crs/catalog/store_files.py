@@ -34,10 +34,11 @@ import numpy as np
 import orjson
 from tqdm import tqdm
 
-from crs.catalog.models import Movie
+from crs.catalog.models import LIST_FIELDS, Movie
 
 #: Bumped whenever the layout or the metadata keys change (forces a rebuild).
-FORMAT_VERSION = 3  # 2: embedding text without the title; 3: genre-only text when that is all we know
+FORMAT_VERSION = 4  # 2: embedding text without the title; 3: genre-only text when that is all we know;
+#                    4: runtime, original language and production companies (TMDB)
 MANIFEST = "manifest.json"
 TABLE = "movies.jsonl"
 CHROMA_DIR = "chroma"
@@ -238,7 +239,6 @@ def read_table(store_dir: Path) -> list[Movie]:
 
 
 _FIELDS = frozenset(Movie.__dataclass_fields__)
-_LIST_FIELDS = ("genres", "directors", "cast", "writers", "keywords")
 
 
 def _movie_from_row(row: Any) -> Movie:
@@ -246,7 +246,7 @@ def _movie_from_row(row: Any) -> Movie:
     dataclass ``__init__`` (88k frozen inits cost seconds); anything else is validated."""
     if not isinstance(row, dict) or row.keys() != _FIELDS or not isinstance(row["id"], str):
         return Movie.from_dict(row) if isinstance(row, dict) else Movie.from_dict({})
-    for key in _LIST_FIELDS:
+    for key in LIST_FIELDS:
         row[key] = tuple(row[key])
     movie = object.__new__(Movie)
     movie.__dict__.update(row)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from crs.catalog import store_files as files
-from crs.catalog.models import Movie
+from crs.catalog.models import LIST_FIELDS, Movie
 from crs.catalog.store import CorpusMissingError, MovieStore
 from crs.corpus import sources
 from crs.corpus.genres import normalize_genres
@@ -250,12 +250,15 @@ def _checked_movie(data: dict[str, Any]) -> Movie:
             raise ValueError(f"'{key}' is required and must be a non-empty string")
     if len(str(data["id"])) > MOVIE_ID_MAX:  # shown/rated ids are VARCHAR(64) in the session database
         raise ValueError(f"'id' must be at most {MOVIE_ID_MAX} characters, got {len(str(data['id']))}")
-    for key in ("genres", "directors", "cast", "writers", "keywords"):
+    for key in LIST_FIELDS:
         if data.get(key) is not None and not (isinstance(data[key], list) and all(isinstance(x, str) for x in data[key])):
             raise ValueError(f"'{key}' must be a list of strings")
-    for key in ("plot", "redial_id", "movielens_id", "imdb_id", "tmdb_id"):
+    for key in ("plot", "language", "redial_id", "movielens_id", "imdb_id", "tmdb_id"):
         if data.get(key) is not None and not isinstance(data[key], str):
             raise ValueError(f"'{key}' must be a string")
+    runtime = data.get("runtime")
+    if runtime is not None and (isinstance(runtime, bool) or not isinstance(runtime, int) or not 0 < runtime <= 1000):
+        raise ValueError(f"'runtime' must be a whole number of minutes (1 to 1000), got {runtime!r:.40}")
     year = data.get("year")
     if year is not None and (isinstance(year, bool) or not str(year).lstrip("-").isascii()
                              or not str(year).lstrip("-").isdigit() or len(str(year)) > 5):
@@ -265,7 +268,8 @@ def _checked_movie(data: dict[str, Any]) -> Movie:
                                    or popularity != popularity or abs(popularity) == float("inf")):
         raise ValueError(f"'popularity' must be a number, got {popularity!r:.40}")
     # null means "not given": the defaults apply (an empty plot, no genres, ...)
-    data = {k: v for k, v in data.items() if v is not None or k in ("year", "redial_id", "movielens_id", "imdb_id", "tmdb_id")}
+    data = {k: v for k, v in data.items() if v is not None or k in ("year", "runtime", "language", "redial_id",
+                                                                         "movielens_id", "imdb_id", "tmdb_id")}
     movie = Movie.from_dict(data)
     return dataclasses.replace(movie, title=movie.title.strip(), genres=normalize_genres(movie.genres),
                                popularity=float(movie.popularity or 0.0))

@@ -3,8 +3,8 @@
 ReDial movies come first and keep their ReDial ids (the evaluation's ground truth).
 A MovieLens movie that is a ReDial movie (same IMDb id, or same normalised title and a
 year within ±1) is merged into the ReDial record instead of being added twice; the rest
-become "ml<movieId>" movies. TMDB overviews, cast and keywords only fill fields that are
-still empty: ReDial's own plots and people win.
+become "ml<movieId>" movies. TMDB overviews, cast, keywords, runtimes, original languages
+and production companies only fill fields that are still empty: ReDial's own plots and people win.
 """
 
 from __future__ import annotations
@@ -127,12 +127,15 @@ def _fill(movie: Movie, info: sources.TmdbInfo) -> Movie:
         plot=movie.plot or info.overview,
         cast=movie.cast or info.cast,
         keywords=movie.keywords or info.keywords,
+        runtime=movie.runtime or info.runtime,
+        language=movie.language or info.language,
+        companies=movie.companies or info.companies,
         tmdb_id=movie.tmdb_id or info.tmdb_id,
     )
 
 
 def enrich_tmdb(movies: list[Movie], infos: Iterable[sources.TmdbInfo]) -> list[Movie]:
-    """Fill empty plot/cast/keywords from TMDB-derived records.
+    """Fill empty plot/cast/keywords/runtime/language/companies from TMDB-derived records.
 
     A record matches by MovieLens id, else by TMDB id, else by title and year (±1; both
     years must be known so remakes are not confused).

@@ -74,6 +74,9 @@ class TmdbInfo:
     cast: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     genres: tuple[str, ...] = ()
+    runtime: int | None = None
+    language: str | None = None
+    companies: tuple[str, ...] = ()
     tmdb_id: str | None = None
     movielens_id: str | None = None
 
@@ -85,6 +88,27 @@ def _split_list(text: str, sep: str = ",") -> tuple[str, ...]:
 def _year_of_date(text: str) -> int | None:
     match = re.match(r"^(\d{4})", (text or "").strip())
     return int(match.group(1)) if match else None
+
+
+def _minutes(text: str) -> int | None:
+    """A runtime in minutes ("81", "81.0"); None when empty or 0 (TMDB's "unknown")."""
+    try:
+        minutes = round(float(text))
+    except (TypeError, ValueError):
+        return None
+    return minutes if 0 < minutes <= 1000 else None
+
+
+def _language(original: str, spoken: str = "") -> str | None:
+    """The original language as an ISO 639-1 code. TMDB's ``original_language`` is at times
+    the producer's ("What Happens in Vegas": "da", spoken only in English): when the film's
+    spoken languages are known and leave it out, the first spoken one is taken instead.
+    "cn" (Cantonese) is folded into "zh"; "xx" (no language) is None."""
+    code = (original or "").strip().lower()
+    spoken_codes = [c.lower() for c in _json_names(spoken, "iso_639_1") if c.lower() != "xx"]
+    if spoken_codes and code not in spoken_codes:
+        code = spoken_codes[0]
+    return {"cn": "zh", "xx": None, "": None}.get(code, code)
 
 
 def _rows(path: Path, desc: str, progress: bool) -> Iterator[dict[str, str]]:
@@ -171,7 +195,7 @@ def read_movielens(path: Path, links: dict[str, tuple[str | None, str | None]],
 
 
 def read_movielens_tmdb(path: Path) -> list[TmdbInfo]:
-    """``movielens_movies_tmdb.csv`` (MovieLens 1M + TMDB) -> overview, cast, keywords."""
+    """``movielens_movies_tmdb.csv`` (MovieLens 1M + TMDB) -> overview, cast, keywords, runtime."""
     out = []
     for row in _rows(path, "MovieLens TMDB", progress=False):
         title, year, _ = split_movielens_title(row["title"])
@@ -182,21 +206,24 @@ def read_movielens_tmdb(path: Path) -> list[TmdbInfo]:
             cast=_split_list(row.get("tmdb_top_cast", "")),
             keywords=_split_list(row.get("tmdb_keywords", "")),
             genres=normalize_genres(_split_list(row.get("tmdb_genres", ""))),
+            runtime=_minutes(row.get("tmdb_runtime", "")),
             tmdb_id=(row.get("tmdb_id") or "").strip() or None,
             movielens_id=row["movieId"].strip(),
         ))
     return out
 
 
-def _json_names(text: str) -> tuple[str, ...]:
+def _json_names(text: str, key: str = "name") -> tuple[str, ...]:
+    """The ``key`` of each item of a TMDB JSON list ("[{"id": 28, "name": "Action"}, ...]")."""
     try:
-        return tuple(item["name"] for item in json.loads(text or "[]") if item.get("name"))
-    except (ValueError, TypeError, KeyError):
+        return tuple(item[key] for item in json.loads(text or "[]") if item.get(key))
+    except (ValueError, TypeError, KeyError, AttributeError):
         return ()
 
 
 def read_tmdb_5000(path: Path) -> list[TmdbInfo]:
-    """``tmdb_5000_movies.csv.zip`` -> overview, keywords, genres (no cast in this file)."""
+    """``tmdb_5000_movies.csv.zip`` -> overview, keywords, genres, runtime, original language and
+    production companies (no cast in this file)."""
     out = []
     with zipfile.ZipFile(path) as archive:
         name = next(n for n in archive.namelist()
@@ -209,6 +236,9 @@ def read_tmdb_5000(path: Path) -> list[TmdbInfo]:
                     overview=(row.get("overview") or "").strip(),
                     keywords=_json_names(row.get("keywords", "")),
                     genres=normalize_genres(_json_names(row.get("genres", ""))),
+                    runtime=_minutes(row.get("runtime", "")),
+                    language=_language(row.get("original_language", ""), row.get("spoken_languages", "")),
+                    companies=_json_names(row.get("production_companies", "")),
                     tmdb_id=(row.get("id") or "").strip() or None,
                 ))
     return out

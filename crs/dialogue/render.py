@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crs.preferences import Preferences
+from crs.preferences import Polarity, Preferences, Slot
 from crs.recommender.types import Candidate
 
 
@@ -18,8 +18,9 @@ def summarize(prefs: Preferences, limit: int = 4) -> str:
         parts.append("with " + _join(prefs.liked_people[-2:]))
     if prefs.liked_genres:
         parts.append(_join(prefs.liked_genres[-3:]))
-    if prefs.moods:
-        parts.append(_join(prefs.moods[-2:]))
+    moods = prefs.labels(Slot.MOOD, Polarity.LIKE) + prefs.values(Slot.KEYWORD, Polarity.LIKE)
+    if moods:  # labels: a length or language wish reads "short (up to 100 min)", "French"
+        parts.append(_join(moods[-2:]))
     nots = prefs.disliked_genres + prefs.disliked_people + prefs.disliked_moods + prefs.disliked_keywords
     if nots:
         parts.append("no " + _join(nots[-3:], "or"))

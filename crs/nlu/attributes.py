@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from crs.facets import LANGUAGES, under
+
 _OWNER = r"(?:my|our|the|his|her|your|their)"
 _CHILD = r"(?:kids?|children|child|sons?|daughters?|toddlers?|little ones|grandkids|grandchildren|nephews?|nieces?)"
 _KIDS = re.compile(
@@ -20,10 +22,7 @@ _SHORT = re.compile(r"\b(?:something|anything|one|movie|film|a)\s+(?:short|quick
                     r"(?:hours?|hrs?|minutes|mins)\b", re.IGNORECASE)
 _LONG = re.compile(r"\b(?:something|anything|a)\s+long\b(?!\s+(?:time|ago|while))|\blong(?:er)?\s+(?:movies?|films?|ones)\b",
                    re.IGNORECASE)
-_LANGUAGES = ("english", "spanish", "french", "german", "italian", "japanese", "korean", "chinese", "mandarin",
-              "cantonese", "hindi", "russian", "swedish", "danish", "norwegian", "portuguese", "dutch", "turkish",
-              "arabic", "polish", "persian", "thai")
-_LANG = "|".join(_LANGUAGES)
+_LANG = "|".join((*LANGUAGES, "mandarin", "cantonese"))
 _IN_LANGUAGE = re.compile(rf"\b(not\s+)?in\s+({_LANG})\b|\b({_LANG})[- ](?:language|speaking|movies?|films?|cinema)\b",
                           re.IGNORECASE)
 _FOREIGN = re.compile(r"\bforeign(?:[- ]language)?\s+(?:movies?|films?|animation|ones|cinema|stuff)\b|\bwith subtitles\b"
@@ -42,8 +41,35 @@ def audience(text: str) -> str | None:
     return None
 
 
+_HOURS = {"a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "three": 3.0}
+_LIMIT = re.compile(
+    r"\b(?:under|less than|no (?:more|longer) than|at most|shorter than|max(?:imum)?(?: of)?|within|tops)\s+"
+    r"(?:(\d{2,3})\s*(?:minutes?|mins?)\b|(an?|one|two|three|\d(?:\.\d)?)\s*(and a half\s+)?(?:hours?|hrs?)\b"
+    r"(\s+and a half)?)"
+    r"|\b(\d{2,3})\s*(?:minutes?|mins?)\s+(?:or less|or shorter|max(?:imum)?|tops)\b", re.IGNORECASE)
+
+
+def _limit_minutes(text: str) -> int | None:
+    """"under 90 minutes" -> 90, "less than two hours" -> 120, "an hour and a half or
+    less" is not read; None without a limit in minutes or hours (or an odd one)."""
+    match = _LIMIT.search(text)
+    if not match:
+        return None
+    if match.group(1) or match.group(5):
+        minutes = int(match.group(1) or match.group(5))
+    else:
+        word = match.group(2).lower()
+        hours = _HOURS.get(word) or float(word)
+        minutes = round(60 * (hours + (0.5 if match.group(3) or match.group(4) else 0.0)))
+    return minutes if 30 <= minutes <= 240 else None
+
+
 def runtime(text: str) -> str | None:
-    """"short" or "long" when the message asks for a length ("in a long time" is not one)."""
+    """A length wish as a facet word of :mod:`crs.facets`: "under 90 min" for a
+    stated limit ("under 90 minutes", "less than two hours"), else "short" or "long"
+    ("in a long time" is not one)."""
+    if (minutes := _limit_minutes(text)) is not None:
+        return under(minutes)
     if _SHORT.search(text):
         return "short"
     if _LONG.search(text):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crs import facets
 from crs.catalog.models import MovieIndex
 from crs.prompts import PromptLibrary
 from crs.recommender.types import Candidate, RecQuery
@@ -49,8 +50,19 @@ class Explainer:
             label = ", ".join(movie.genres[:2]) or "all genres"
             key = "popular" if ev.get("popularity", 0) > 0.5 else "fallback"
             parts.append(p.reason(key, genres=label))
-        sentence = "; ".join(parts[:2])
+        sentence = "; ".join(parts[:2] + self._facet_parts(movie, query))
         return sentence[0].upper() + sentence[1:] + "."
+
+    def _facet_parts(self, movie, query: RecQuery) -> list[str]:
+        """"88 minutes long", "in French": said when the user asked for a length or a
+        language and the corpus knows the film fits it."""
+        out = []
+        for facet in facets.facets_of(query.preferences.moods):
+            if facet.kind == "runtime" and movie.runtime and facet.fits_runtime(movie.runtime):
+                out.append(self.prompts.reason("runtime", minutes=movie.runtime))
+            elif facet.kind == "language" and movie.language and facet.fits_language(movie.language):
+                out.append(self.prompts.reason("language", language=facets.language_name(movie.language)))
+        return out[:1]
 
     def _liked(self, movie_id: str | None):
         return self.index.get(movie_id) if movie_id else None

@@ -24,8 +24,10 @@ import numpy as np
 from crs.catalog.models import Movie
 from crs.catalog.normalize import norm_title, norm_words
 from crs.nlu.lexicon import Lexicon, load_lexicon
+from crs import facets
 from crs.preferences import SEQUEL
 from crs.recommender.constraints import Constraints, TitleRows, person_match
+from crs.recommender.facet_rows import FacetRows
 from crs.recommender.types import Candidate, RecQuery
 
 
@@ -90,6 +92,8 @@ class HybridRetriever:
         self._indexed_manifest: object = None  # the store manifest the indexes were built for
         self._mood_hits: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # mood -> per row hits, -1: not yet
         self._rows: _RowFacts | None = None
+        self._facets: FacetRows | None = None  # runtime and language per store row
+        self._popular_rows = np.zeros(0, np.intp)  # store rows in popularity order (= _popular)
         self._collab_cache: dict[tuple, dict[str, float]] = {}  # the collaborative model's recent answers
 
     # ------------------------------------------------------------------ indexes
@@ -139,6 +143,8 @@ class HybridRetriever:
         self._popular_years = np.array([np.nan if m.year is None else m.year for m in movies], np.float32)
         self._by_genre_years = {g: self._popular_years[np.array(rows, np.intp)] for g, rows in genre_rows.items()}
         self._rows = _RowFacts.build(self.store.index.movies, title_keys, self._max_pop)
+        self._facets = FacetRows.build(self.store.index.movies)
+        self._popular_rows = np.array([self.store.index.row[m.id] for m in movies], np.intp)
         self._mood_hits = {}
         self._indexed_manifest = manifest
         self._popular = [m.id for m in movies]  # set last: _ensure_indexes checks it
@@ -167,6 +173,9 @@ class HybridRetriever:
             if rules.year_min is not None or rules.year_max is not None:  # "horror of the 70s": its own pool
                 pool.update(dict.fromkeys(self._in_years(self._by_genre.get(genre, []), self._by_genre_years.get(genre),
                                                          rules.year_min, rules.year_max)))
+        for facet in facets.facets_of(prefs.moods):  # "French films": the most popular of them
+            found = self._facets.language_pool(facet, self._popular_rows, self.pool_size)
+            pool.update(dict.fromkeys(index.movies[r].id for r in found.tolist()))
         pool.update(dict.fromkeys(self._popular[: self.pool_size]))
         if not (liked_genres or asks[0] or asks[1]):  # with a genre or person asked, their own pools rule
             pool.update(dict.fromkeys(self._popular_in_years(rules.year_min, rules.year_max)))
@@ -316,7 +325,7 @@ class HybridRetriever:
 
     def _collab(self, query: RecQuery, recency: dict[str, float]) -> dict[str, float]:
         prefs = query.preferences
-        words = " ".join(prefs.liked_genres + prefs.moods)
+        words = " ".join(prefs.liked_genres + [m for m in prefs.moods if not facets.is_facet(m)])
         if self.collab is None or not (recency or words):
             return {}
         weights = dict(recency)
@@ -394,13 +403,21 @@ class HybridRetriever:
     def _mood(self, movies: list[Movie], rows: np.ndarray, wanted: list[str], unwanted: list[str]) -> np.ndarray:
         """Per candidate: +0.5 per word of a wanted mood in its plot + keywords and +1 per
         genre of that mood; -1.5 and -4.0 for an unwanted mood's (the same float64 steps,
-        in the same order, for every candidate)."""
+        in the same order, for every candidate). A length or language wish (a facet,
+        :mod:`crs.facets`) gives ``FACET_FIT`` to a film known to fit and takes
+        ``FACET_MISS`` from one known not to."""
         value = np.zeros(len(movies))
         for mood in wanted:
+            if (facet := facets.parse(mood)) is not None:  # "short", "French": from runtime / language
+                fit = self._facets.fit(facet, rows)
+                value = value + FACET_FIT * (fit > 0) - FACET_MISS * (fit < 0)
+                continue
             words, genres = self._mood_rows(mood, movies, rows)
             value = value + 0.5 * words
             value = value + genres
         for mood in unwanted:
+            if facets.is_facet(mood):
+                continue  # the NLU states length and language wishes positively
             words, genres = self._mood_rows(mood, movies, rows)
             value = value - 1.5 * words
             value = value - 4.0 * genres
@@ -538,6 +555,13 @@ class _QueryContext:
     disliked_topics: tuple[str, ...] = ()  # "no zombie movies": keywords to keep away from
     franchise_of: tuple[Movie, ...] = ()  # "no sequels": the liked movies whose franchises to keep away from
 
+
+#: Mood-scale bonus of a candidate known to fit a length or language wish ("something short",
+#: "French films"), and penalty of one known not to; an unknown length or language gets
+#: neither. At the mood weight (.15) a known misfit loses 1.2, more than a full collaborative
+#: match is worth, so it goes below the fitting and the unknown ones.
+FACET_FIT = 4.0
+FACET_MISS = 8.0
 
 #: Mood-scale penalty of a candidate whose keywords or plot name an unwanted topic (as an
 #: unwanted mood's genre: it sinks below the others, it is not filtered out).

@@ -6,6 +6,7 @@ import logging
 import re
 from typing import Any
 
+from crs import facets
 from crs.catalog.normalize import norm_words
 from crs.dialogue import policy
 from crs.dialogue.deps import DialogueDeps
@@ -26,7 +27,7 @@ def make_understand(deps: DialogueDeps):
         nlu = deps.nlu.parse(text, turn)
         if refiner is not None:
             _refine(refiner, text, nlu, turn)
-        nlu = _with_audience(nlu, turn)
+        nlu = _with_facets(_with_audience(nlu, turn), turn)
         preface: list[str] = []
         if nlu.ambiguous:  # "Heat and Collateral": the Heat that shares Collateral's director
             _settle_by_company(nlu, prefs, turn, preface, deps, f"{state['session_id']}|{turn}")
@@ -74,6 +75,7 @@ def make_understand(deps: DialogueDeps):
         if nlu.has(Intent.CHANGE_MIND):
             _replace_likes(prefs, nlu)
         for item in nlu.items:
+            _drop_same_facet(prefs, item)
             prefs.add(item)
         if nlu.year_min is not None:
             prefs.year_min = nlu.year_min
@@ -231,7 +233,8 @@ def resolve_clarification(pending: dict[str, Any], nlu: NLUResult, text: str, de
 
 
 #: Who watches -> the mood that scores for them (the lexicon's "kids" mood favours family
-#: and animation films, softly). A couple or a language wish has no preference slot yet.
+#: and animation films, softly). A couple has no preference slot yet; length and language
+#: wishes are facets (see _with_facets).
 _AUDIENCE_MOOD = {"kids": "kids", "family": "kids"}
 
 
@@ -257,6 +260,26 @@ def _with_audience(nlu: NLUResult, turn: int) -> NLUResult:
         if Intent.PREFERENCE not in nlu.intents:
             nlu.intents.append(Intent.PREFERENCE)
     return nlu
+
+
+def _with_facets(nlu: NLUResult, turn: int) -> NLUResult:
+    """"Something short", "under 90 minutes", "French films": the NLU reports the length
+    and language wishes; the preferences keep each as a mood whose value is a facet word
+    (:mod:`crs.facets`), scored from the corpus's runtimes and languages."""
+    for value in (nlu.runtime, nlu.language):
+        if value and not any(i.slot == Slot.MOOD and i.value == value for i in nlu.items):
+            nlu.items.append(PreferenceItem(slot=Slot.MOOD, value=value, polarity=Polarity.LIKE,
+                                            label=facets.label(value), turn=turn))
+            if Intent.PREFERENCE not in nlu.intents:
+                nlu.intents.append(Intent.PREFERENCE)
+    return nlu
+
+
+def _drop_same_facet(prefs: Preferences, item: PreferenceItem) -> None:
+    """A new length or language wish replaces the earlier one ("short" after "long")."""
+    if item.slot == Slot.MOOD and facets.is_facet(item.value):
+        for old in [i for i in prefs.items if i.slot == Slot.MOOD and facets.same_kind(i.value, item.value)]:
+            prefs.remove(Slot.MOOD, old.value)
 
 
 def _is_feedback(nlu: NLUResult) -> bool:

@@ -1,0 +1,106 @@
+"""Wishes about a film's length and original language: "something short", "under 90
+minutes", "a long epic", "French films", "foreign movies".
+
+The NLU hears them (:mod:`crs.nlu.attributes`); the dialogue keeps each one as a mood-slot
+preference whose value is a facet word of this module ("short", "under 90 min", "french",
+"foreign"), so it is stored, shown and removed like any mood. The retriever scores them from
+the corpus's TMDB runtime and original language (:mod:`crs.recommender.facet_rows`): a film known to fit
+rises, a film known not to fit sinks, and a film whose length or language the corpus does
+not know stays where its other signals put it (about a third of the ReDial films).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+#: "Something short": at most this many minutes; "something long": at least this many.
+SHORT_MAX = 100
+LONG_MIN = 140
+#: The facet word for "any language but English" ("foreign films", "with subtitles").
+FOREIGN = "foreign"
+#: Language words of the NLU -> ISO 639-1 codes of the corpus (TMDB's original language).
+LANGUAGES = {
+    "english": "en", "spanish": "es", "french": "fr", "german": "de", "italian": "it", "japanese": "ja",
+    "korean": "ko", "chinese": "zh", "hindi": "hi", "russian": "ru", "swedish": "sv", "danish": "da",
+    "norwegian": "no", "portuguese": "pt", "dutch": "nl", "turkish": "tr", "arabic": "ar", "polish": "pl",
+    "persian": "fa", "thai": "th",
+}
+_UNDER = re.compile(r"^under (\d{1,3}) min$")
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One parsed wish. ``kind`` is "runtime" (``low``/``high`` minutes, either may be
+    None) or "language" (``code``; None means any language but English)."""
+
+    kind: str
+    low: int | None = None
+    high: int | None = None
+    code: str | None = None
+
+    def fits_runtime(self, minutes: float) -> bool:
+        """A known runtime inside the wished bounds."""
+        return (self.low is None or minutes >= self.low) and (self.high is None or minutes <= self.high)
+
+    def fits_language(self, code: str) -> bool:
+        """A known original language that is the wished one (any but English for "foreign")."""
+        return code == self.code if self.code else code != "en"
+
+
+def under(minutes: int) -> str:
+    """The facet word for "at most ``minutes`` minutes" ("under 90 min")."""
+    return f"under {int(minutes)} min"
+
+
+def parse(value: str) -> Facet | None:
+    """The facet a preference value names, or None when it is an ordinary mood."""
+    value = value.strip().lower()
+    if value == "short":
+        return Facet("runtime", high=SHORT_MAX)
+    if value == "long":
+        return Facet("runtime", low=LONG_MIN)
+    if match := _UNDER.match(value):
+        return Facet("runtime", high=int(match.group(1)))
+    if value == FOREIGN:
+        return Facet("language")
+    if value in LANGUAGES:
+        return Facet("language", code=LANGUAGES[value])
+    return None
+
+
+def label(value: str) -> str:
+    """How a facet word is shown: "short (up to 100 min)", "French", "foreign-language"."""
+    facet = parse(value)
+    if facet is None:
+        return value
+    if value.strip().lower() == "short":
+        return f"short (up to {SHORT_MAX} min)"
+    if value.strip().lower() == "long":
+        return f"long ({LONG_MIN} min or more)"
+    if facet.kind == "runtime":
+        return value
+    return "foreign-language" if facet.code is None else value.strip().capitalize()
+
+
+def language_name(code: str) -> str:
+    """"fr" -> "French" (the code itself when it has no name here)."""
+    names = {c: name for name, c in LANGUAGES.items()}
+    return names[code].capitalize() if code in names else code
+
+
+def is_facet(value: str) -> bool:
+    return parse(value) is not None
+
+
+def same_kind(first: str, second: str) -> bool:
+    """Two facet words about the same thing ("short" and "long": a later one replaces an
+    earlier one)."""
+    a, b = parse(first), parse(second)
+    return a is not None and b is not None and a.kind == b.kind
+
+
+def facets_of(values: Iterable[str]) -> list[Facet]:
+    return [f for v in values if (f := parse(v)) is not None]
