@@ -27,7 +27,7 @@ PREFERENCE_KEYS = {
     "liked_movies", "disliked_movies", "seen_movies", "liked_genres", "disliked_genres", "liked_people",
     "disliked_people", "moods", "disliked_moods", "keywords", "year_min", "year_max",
 }
-REC_KEYS = {"id", "title", "year", "genres", "directors", "cast", "score", "reason"}
+REC_KEYS = {"id", "title", "year", "genres", "directors", "cast", "runtime", "score", "reason"}
 XSS = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">'
 
 

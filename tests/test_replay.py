@@ -46,7 +46,7 @@ def test_replay_formats_and_byte_identical_output(small_store, transcripts, tmp_
     assert [(x["session"], x["turn"]) for x in lines] == [("a1", 0), ("a2", 0), ("a1", 1), ("a1", 2), ("b1", 0), ("b1", 1)]
     assert set(lines[0]) == {"session", "turn", "user", "reply", "phase", "preferences", "recommendations"}
     rec = lines[2]["recommendations"][0]
-    assert set(rec) == {"id", "title", "year", "genres", "directors", "cast", "score", "reason"}
+    assert set(rec) == {"id", "title", "year", "genres", "directors", "cast", "runtime", "score", "reason"}
 
 
 def test_replay_continues_existing_sessions(small_store, tmp_path):

@@ -48,6 +48,7 @@ def rec_dict(cand: Candidate) -> dict[str, Any]:
         "genres": list(m.genres),
         "directors": list(m.directors),
         "cast": list(m.cast[:5]),
+        "runtime": m.runtime,
         "score": round(float(cand.score), 4),
         "reason": cand.reason,
     }

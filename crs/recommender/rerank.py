@@ -8,6 +8,7 @@ import logging
 import re
 from collections import OrderedDict
 
+from crs import facets
 from crs.catalog.normalize import norm_words
 from crs.recommender.grounded import parse_ranking
 from crs.recommender.explain import Explainer
@@ -45,6 +46,13 @@ class MetadataReranker:
             if len(chosen) == k:
                 break
         return chosen
+
+
+def _facts(movie) -> str:
+    """" | runtime: 88 min | language: French" for what the corpus knows (length and
+    language wishes are the user's to state; the LLM sees whether a candidate fits)."""
+    out = f" | runtime: {movie.runtime} min" if movie.runtime else ""
+    return out + (f" | language: {facets.language_name(movie.language)}" if movie.language else "")
 
 
 def backend_identity(backend) -> str:
@@ -118,7 +126,8 @@ class LLMReranker:
 
     def _ask(self, query: RecQuery, base: list[Candidate]) -> list[tuple[str, str]] | None:
         lines = [f"{c.movie.id}: {c.movie.display} | genres: {', '.join(c.movie.genres)} | director: "
-                 f"{', '.join(c.movie.directors[:2])} | cast: {', '.join(c.movie.cast[:3])}" for c in base]
+                 f"{', '.join(c.movie.directors[:2])} | cast: {', '.join(c.movie.cast[:3])}" + _facts(c.movie)
+                 for c in base]
         user = json.dumps({"preferences": query.preferences.summary(), "wishes": query.text[-1000:]}) + \
             "\nCandidates:\n" + "\n".join(lines)
         backend = getattr(self.backend, "current", self.backend)  # ConfiguredBackend: this turn's backend

@@ -157,7 +157,8 @@ button:focus-visible { outline: 3px solid var(--color-accent); outline-offset: 2
             background: var(--background-fill-primary); display: flex; flex-direction: column; gap: 4px;
             min-width: 0; box-shadow: var(--block-shadow); }
 .crs-card-title { font-weight: 700; font-size: 1.05em; margin: 0; overflow-wrap: anywhere; }
-.crs-card-year { font-weight: 400; color: var(--body-text-color-subdued); }
+.crs-card-year, .crs-card-runtime { font-weight: 400; color: var(--body-text-color-subdued); }
+.crs-card-runtime { font-size: 0.85em; margin-left: 0.4em; white-space: nowrap; }
 .crs-tag { font-size: 0.78em; padding: 0 8px; border-radius: 999px; background: var(--color-accent-soft);
            color: var(--body-text-color); }
 .crs-card-meta, .crs-card-plot { font-size: 0.88em; color: var(--body-text-color-subdued); margin: 0; }

@@ -138,12 +138,22 @@ def preferences_html(view: Mapping[str, Any] | None) -> str:
 # --------------------------------------------------------------------- recommendations
 
 
+def minutes_label(minutes: int) -> str:
+    """A runtime as people write it: 88 -> "88 min", 142 -> "2 h 22 min", 120 -> "2 h"."""
+    hours, rest = divmod(int(minutes), 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
 def recommendation_card(rec: Mapping[str, Any], plot: str = "") -> str:
     """One recommendation as a card: title (year), genres, director, top cast, a one-line
     plot, the reason it was picked, and the five feedback buttons."""
     title = _text(rec.get("title") or "Untitled")
     display = f"{rec.get('title') or 'Untitled'} ({rec['year']})" if rec.get("year") else str(rec.get("title") or "Untitled")
     year = f' <span class="crs-card-year">({_text(rec["year"])})</span>' if rec.get("year") else ""
+    if isinstance(rec.get("runtime"), int) and not isinstance(rec["runtime"], bool) and rec["runtime"] > 0:
+        year += f' <span class="crs-card-runtime">{_text(minutes_label(rec["runtime"]))}</span>'
     lines = [f'<h4 class="crs-card-title">{title}{year}</h4>']
     genres = _as_list(rec.get("genres"))
     if genres:
