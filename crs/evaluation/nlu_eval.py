@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from crs import facets
 from crs.catalog.models import MovieIndex
 from crs.catalog.normalize import norm_title, norm_words
 
@@ -168,6 +169,8 @@ def predicted_items(result: Any, index: MovieIndex) -> Items:
         s["year"].add(("max", result.year_max))
     for key in ("audience", "runtime", "language"):
         value = getattr(result, key, None)
+        if key == "runtime" and value not in (None, "short", "long"):
+            value = facets.parse(value).high  # "under 90 min": the gold writes a stated limit as 90
         if value is not None:
             s[key].add(value)
     return out
