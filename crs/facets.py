@@ -1,10 +1,11 @@
-"""Wishes about a film's length and original language: "something short", "under 90
-minutes", "a long epic", "French films", "foreign movies".
+"""Wishes about a film's length, original language and studio: "something short", "under 90
+minutes", "a long epic", "French films", "foreign movies", "Pixar movies", "A24 horror".
 
 The NLU hears them (:mod:`crs.nlu.attributes`); the dialogue keeps each one as a mood-slot
 preference whose value is a facet word of this module ("short", "under 90 min", "french",
-"foreign"), so it is stored, shown and removed like any mood. The retriever scores them from
-the corpus's TMDB runtime and original language (:mod:`crs.recommender.facet_rows`): a film known to fit
+"foreign", "pixar"), so it is stored, shown and removed like any mood. The retriever scores them
+from the corpus's TMDB runtime, original language and production companies
+(:mod:`crs.recommender.facet_rows`): a film known to fit
 rises, a film known not to fit sinks, and a film whose length or language the corpus does
 not know stays where its other signals put it (about a third of the ReDial films).
 """
@@ -28,13 +29,30 @@ LANGUAGES = {
     "norwegian": "no", "portuguese": "pt", "dutch": "nl", "turkish": "tr", "arabic": "ar", "polish": "pl",
     "persian": "fa", "thai": "th",
 }
+#: Studio words of the NLU -> (how it is shown, the TMDB production-company names it covers,
+#: as lower-case name prefixes). "Marvel" is not here: it is a keyword topic (lexicon.toml).
+STUDIOS = {
+    "pixar": ("Pixar", ("pixar",)),
+    "disney": ("Disney", ("walt disney", "disney")),
+    "dreamworks": ("DreamWorks", ("dreamworks",)),
+    "ghibli": ("Studio Ghibli", ("studio ghibli",)),
+    "a24": ("A24", ("a24",)),
+    "blumhouse": ("Blumhouse", ("blumhouse",)),
+    "illumination": ("Illumination", ("illumination entertainment",)),
+    "aardman": ("Aardman", ("aardman",)),
+    "laika": ("Laika", ("laika",)),
+    "lucasfilm": ("Lucasfilm", ("lucasfilm",)),
+    "amblin": ("Amblin", ("amblin",)),
+    "hammer": ("Hammer", ("hammer film",)),
+}
 _UNDER = re.compile(r"^under (\d{1,3}) min$")
 
 
 @dataclass(frozen=True)
 class Facet:
     """One parsed wish. ``kind`` is "runtime" (``low``/``high`` minutes, either may be
-    None) or "language" (``code``; None means any language but English)."""
+    None), "language" (``code``; None means any language but English) or "studio" (``code``:
+    a key of :data:`STUDIOS`)."""
 
     kind: str
     low: int | None = None
@@ -48,6 +66,11 @@ class Facet:
     def fits_language(self, code: str) -> bool:
         """A known original language that is the wished one (any but English for "foreign")."""
         return code == self.code if self.code else code != "en"
+
+    def fits_companies(self, companies: Iterable[str]) -> bool:
+        """One of the production companies is the wished studio's."""
+        prefixes = STUDIOS[self.code][1] if self.kind == "studio" and self.code in STUDIOS else ()
+        return any(c.lower().startswith(prefixes) for c in companies) if prefixes else False
 
 
 def under(minutes: int) -> str:
@@ -68,6 +91,8 @@ def parse(value: str) -> Facet | None:
         return Facet("language")
     if value in LANGUAGES:
         return Facet("language", code=LANGUAGES[value])
+    if value in STUDIOS:
+        return Facet("studio", code=value)
     return None
 
 
@@ -82,6 +107,8 @@ def label(value: str) -> str:
         return f"long ({LONG_MIN} min or more)"
     if facet.kind == "runtime":
         return value
+    if facet.kind == "studio":
+        return STUDIOS[facet.code][0]
     return "foreign-language" if facet.code is None else value.strip().capitalize()
 
 

@@ -1,5 +1,5 @@
-"""Length and language wishes ("something short", "under 90 minutes", "French films"):
-the TMDB facts in the corpus, the NLU, the retriever and whole conversations."""
+"""Length, language and studio wishes ("something short", "under 90 minutes", "French films",
+"Pixar movies"): the TMDB facts in the corpus, the NLU, the retriever and whole conversations."""
 
 from __future__ import annotations
 
@@ -9,11 +9,15 @@ import numpy as np
 import pytest
 
 from crs import facets
-from crs.catalog.models import Movie
+from crs.catalog.linker import TitleLinker
+from crs.catalog.models import Movie, MovieIndex
 from crs.corpus.build import _checked_movie
 from crs.corpus.merge import load_movies
 from crs.corpus.sources import _language
-from crs.nlu.attributes import language, runtime
+from crs.nlu.attributes import language, runtime, studio
+from crs.nlu.lexicon import load_lexicon
+from crs.nlu.people import PeopleIndex
+from crs.nlu.rules import RuleNLU
 from crs.preferences import Polarity, PreferenceItem, Preferences, Slot
 from crs.recommender.facet_rows import FacetRows
 from crs.recommender.hybrid import HybridRetriever
@@ -43,6 +47,7 @@ def test_facet_words_parse_label_and_replace_their_kind():
     assert facets.parse("short") == facets.Facet("runtime", high=facets.SHORT_MAX)
     assert facets.parse("french") == facets.Facet("language", code="fr")
     assert facets.parse("foreign") == facets.Facet("language")
+    assert facets.parse("pixar") == facets.Facet("studio", code="pixar") and facets.label("ghibli") == "Studio Ghibli"
     assert facets.parse("dark") is None  # an ordinary mood
     assert facets.label("foreign") == "foreign-language" and facets.label("french") == "French"
     assert facets.same_kind("short", "long") and facets.same_kind("french", "foreign")
@@ -50,21 +55,54 @@ def test_facet_words_parse_label_and_replace_their_kind():
     assert language("any good French films?") == "french" and facets.is_facet(language("foreign movies"))
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("Pixar movies please", "pixar"),
+    ("a Studio Ghibli film", "ghibli"),
+    ("Ghibli stuff", "ghibli"),
+    ("some A24 horror", "a24"),
+    ("old Hammer horror films", "hammer"),
+    ("anything by Laika?", "laika"),
+    ("it's hammer time", None),  # a word that is also a studio needs a film word or "by"/"from"
+    ("no Disney stuff please", None),  # a negated studio is no wish for it
+    ("I don't like Pixar", None),
+])
+def test_the_nlu_reads_studio_wishes(text, expected):
+    found = studio(text)
+    assert (found[0] if found else None) == expected
+
+
+def test_a_studio_name_is_not_linked_as_a_title():
+    index = MovieIndex([Movie("l1", "Laika", 2013, ("documentary",)), Movie("c1", "Coraline", 2009, ("animation",))])
+    lex = load_lexicon()
+    linker = TitleLinker(index, blocked=set(lex.genres) | set(lex.moods))
+    nlu = RuleNLU(linker, PeopleIndex(index, linker.starters), reference_year=2020)
+    assert [i.value for i in nlu.parse("I watched Laika last week", 1).items] == ["l1"]  # the title is linkable
+    result = nlu.parse("anything by Laika?", 1)
+    assert result.studio == "laika" and not result.ambiguous
+    assert not [i for i in result.items if i.slot == Slot.MOVIE]
+
+
 def test_facet_rows_say_fit_misfit_or_unknown():
-    movies = [Movie("a", "A", runtime=85, language="fr"), Movie("b", "B", runtime=150, language="en"),
-              Movie("c", "C")]
+    movies = [Movie("a", "A", runtime=85, language="fr", companies=("Pixar Animation Studios",)),
+              Movie("b", "B", runtime=150, language="en", companies=("Walt Disney Pictures",)), Movie("c", "C")]
     rows = FacetRows.build(movies)
     every = np.arange(3)
     assert rows.fit(facets.parse("under 90 min"), every).tolist() == [1.0, -1.0, 0.0]
     assert rows.fit(facets.parse("long"), every).tolist() == [-1.0, 1.0, 0.0]
     assert rows.fit(facets.parse("foreign"), every).tolist() == [1.0, -1.0, 0.0]
     assert rows.fit(facets.parse("french"), every).tolist() == [1.0, -1.0, 0.0]
-    assert rows.language_pool(facets.parse("french"), np.array([2, 1, 0]), 5).tolist() == [0]
+    assert rows.fit(facets.parse("pixar"), every).tolist() == [1.0, -1.0, 0.0]
+    assert rows.fit(facets.parse("disney"), every).tolist() == [-1.0, 1.0, 0.0]
+    assert rows.pool(facets.parse("french"), np.array([2, 1, 0]), 5).tolist() == [0]
+    assert rows.pool(facets.parse("disney"), np.array([2, 1, 0]), 5).tolist() == [1]
+    assert rows.pool(facets.parse("short"), np.array([2, 1, 0]), 5).tolist() == []
 
 
 def test_tmdb_language_falls_back_to_the_spoken_one():
     assert _language("da", '[{"iso_639_1": "en", "name": "English"}]') == "en"  # "What Happens in Vegas"
     assert _language("fr", '[{"iso_639_1": "fr"}, {"iso_639_1": "en"}]') == "fr"
+    assert _language("en", '[{"iso_639_1": "fr"}]') == "en"  # "Shrek the Third": spoken French only
+    assert _language("nb", '[{"iso_639_1": "no"}]') == "no"
     assert _language("cn", "") == "zh" and _language("xx", "[]") is None and _language("", "bad json") is None
 
 
@@ -111,6 +149,18 @@ def test_a_language_wish_pools_films_in_that_language(movie_store):
     in_store = [m for m in movie_store.index.movies if m.language and m.language != "en" and (m.genres or m.plot)]
     assert len(in_store) >= 3, "the test store should hold a few films not in English"
     assert [c.movie.language not in (None, "en") for c in found[:3]] == [True] * 3
+
+
+def test_a_studio_wish_puts_its_films_first_and_the_reason_says_so(small_store, tmp_path):
+    settings = small_store.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'crs.db'}"})
+    service = build_components(settings).service
+    try:
+        t = service.handle_turn("f2", "Pixar movies please")
+        assert t["preferences"]["moods"] == ["pixar"] and "Pixar" in t["reply"]
+        assert len(t["recommendations"]) >= 3
+        assert all(r["reason"].endswith("from Pixar.") for r in t["recommendations"][:3])
+    finally:
+        service.close()
 
 
 def test_conversation_short_then_long_replaces_the_wish_and_says_the_length(small_store, tmp_path):

@@ -101,14 +101,16 @@ def _minutes(text: str) -> int | None:
 
 def _language(original: str, spoken: str = "") -> str | None:
     """The original language as an ISO 639-1 code. TMDB's ``original_language`` is at times
-    the producer's ("What Happens in Vegas": "da", spoken only in English): when the film's
-    spoken languages are known and leave it out, the first spoken one is taken instead.
-    "cn" (Cantonese) is folded into "zh"; "xx" (no language) is None."""
+    the producer's ("What Happens in Vegas": "da", spoken only in English): when English is
+    among the film's spoken languages and the original one is not, English is taken. (The
+    spoken languages are wrong at times too, "Shrek the Third": French only, so they never
+    replace an English original.) "cn" (Cantonese) is folded into "zh", "nb" (Bokmål) into
+    "no"; "xx" (no language) is None."""
     code = (original or "").strip().lower()
-    spoken_codes = [c.lower() for c in _json_names(spoken, "iso_639_1") if c.lower() != "xx"]
-    if spoken_codes and code not in spoken_codes:
-        code = spoken_codes[0]
-    return {"cn": "zh", "xx": None, "": None}.get(code, code)
+    spoken_codes = [c.lower() for c in _json_names(spoken, "iso_639_1")]
+    if spoken_codes and code not in spoken_codes and "en" in spoken_codes:
+        code = "en"
+    return {"cn": "zh", "nb": "no", "xx": None, "": None}.get(code, code)
 
 
 def _rows(path: Path, desc: str, progress: bool) -> Iterator[dict[str, str]]:

@@ -1,11 +1,11 @@
-"""Who watches, how long, in which language: "with my 8 year old", "something short",
-"foreign films", "in French"."""
+"""Who watches, how long, in which language, from which studio: "with my 8 year old",
+"something short", "foreign films", "in French", "Pixar movies"."""
 
 from __future__ import annotations
 
 import re
 
-from crs.facets import LANGUAGES, under
+from crs.facets import LANGUAGES, STUDIOS, under
 
 _OWNER = r"(?:my|our|the|his|her|your|their)"
 _CHILD = r"(?:kids?|children|child|sons?|daughters?|toddlers?|little ones|grandkids|grandchildren|nephews?|nieces?)"
@@ -28,6 +28,30 @@ _IN_LANGUAGE = re.compile(rf"\b(not\s+)?in\s+({_LANG})\b|\b({_LANG})[- ](?:langu
 _FOREIGN = re.compile(r"\bforeign(?:[- ]language)?\s+(?:movies?|films?|animation|ones|cinema|stuff)\b|\bwith subtitles\b"
                       r"|\bsubtitled\s+(?:movies?|films?)\b|\binto foreign\b|\bbollywood\b", re.IGNORECASE)
 _DISLIKE = re.compile(r"\b(?:not?|don'?t|didn'?t|never|hate|dislike)\b", re.IGNORECASE)
+
+
+#: Studio names that are nothing else ("Pixar"), and those that are also words or titles
+#: ("Hammer", "Laika", "Illumination", "Amblin"): these only before a film word or after "by"/"from".
+_STUDIO_PLAIN = re.compile(r"\b(pixar|dreamworks|(?:studio\s+)?ghibli|a24|blumhouse|aardman|lucasfilm|disney)\b",
+                           re.IGNORECASE)
+_STUDIO_CUED = re.compile(
+    r"\b(?:by|from)\s+(hammer|laika|illumination|amblin)\b"
+    r"|\b(hammer|laika|illumination|amblin)\s+(?:horror|films?|movies?|productions?|studios?|animation|entertainment|stuff)\b",
+    re.IGNORECASE)
+_NEGATED = re.compile(r"\b(?:no|not|don'?t|didn'?t|never|hate|dislike|without|except|but not)\W+(?:\w+\W+){0,2}$",
+                      re.IGNORECASE)
+
+
+def studio(text: str) -> tuple[str, tuple[int, int]] | None:
+    """A studio wish as a key of :data:`crs.facets.STUDIOS` and where it was said: "Pixar
+    movies" -> ("pixar", span); "no Disney stuff" and "hammer time" -> None."""
+    for pattern in (_STUDIO_PLAIN, _STUDIO_CUED):
+        for match in pattern.finditer(text):
+            group = next(g for g in range(1, (pattern.groups or 0) + 1) if match.group(g))
+            word = match.group(group).lower().split()[-1]
+            if word in STUDIOS and not _NEGATED.search(text[:match.start()]):
+                return word, match.span(group)
+    return None
 
 
 def audience(text: str) -> str | None:

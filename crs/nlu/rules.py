@@ -129,8 +129,10 @@ class RuleNLU:
     def parse(self, text: str, turn: int = 0) -> NLUResult:
         """Understand ``text``; never raises on odd input."""
         result = NLUResult()
+        studio = attributes.studio(text)
         mentions = [m for m in self.linker.find(text)
-                    if not self._inside_name(text, m) and not self._surname(text, m) and not self._in_group(text, m)]
+                    if not self._inside_name(text, m) and not self._surname(text, m) and not self._in_group(text, m)
+                    and not (studio and _overlaps(m, studio[1]))]  # "anything by Laika": the studio
         questions = _questions(text)
         seen_before = False
         for clause_start, clause_end in _clauses(text):
@@ -145,6 +147,7 @@ class RuleNLU:
         result.audience = attributes.audience(text)
         result.runtime = attributes.runtime(text)
         result.language = attributes.language(text)
+        result.studio = studio[0] if studio else None
         years = parse_years(text, self.reference_year)
         result.year_min, result.year_max = years.year_min, years.year_max
         result.years_mentioned = bare_years(text)
@@ -337,7 +340,7 @@ class RuleNLU:
         if _BYE.search(stripped):
             intents.append(Intent.GOODBYE)
         stated = (result.items or result.ambiguous or result.year_min is not None or result.year_max is not None
-                  or result.audience or result.runtime or result.language)
+                  or result.audience or result.runtime or result.language or result.studio)
         if (_ASK.search(stripped) or (_QUESTION_END.search(stripped) and not asks_about)
                 or (_PLEASE.search(stripped) and stated)):
             intents.append(Intent.ASK_REC)
@@ -354,6 +357,10 @@ class RuleNLU:
         if not intents and stripped:
             intents.append(Intent.CHITCHAT)
         return list(dict.fromkeys(intents))
+
+
+def _overlaps(mention: Mention, span: tuple[int, int]) -> bool:
+    return mention.start < span[1] and span[0] < mention.end
 
 
 def _name_words(text: str, mention: Mention) -> tuple[list[re.Match[str]], list[int]]:

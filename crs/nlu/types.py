@@ -45,6 +45,7 @@ class NLUResult:
         audience: Who will watch: "kids", "family" or "couple" ("with my son", "date night").
         runtime: "short" or "long" when the message asks for a length.
         language: A language wish ("in French" -> "french", "foreign films" -> "foreign").
+        studio: A studio wish ("Pixar movies" -> "pixar"; a key of ``crs.facets.STUDIOS``).
     """
 
     intents: list[Intent] = field(default_factory=list)
@@ -60,6 +61,7 @@ class NLUResult:
     audience: str | None = None
     runtime: str | None = None
     language: str | None = None
+    studio: str | None = None
 
     def has(self, intent: Intent) -> bool:
         return intent in self.intents

@@ -54,14 +54,16 @@ class Explainer:
         return sentence[0].upper() + sentence[1:] + "."
 
     def _facet_parts(self, movie, query: RecQuery) -> list[str]:
-        """"88 minutes long", "in French": said when the user asked for a length or a
-        language and the corpus knows the film fits it."""
+        """"88 minutes long", "in French", "from Pixar": said when the user asked for a
+        length, a language or a studio and the corpus knows the film fits it."""
         out = []
         for facet in facets.facets_of(query.preferences.moods):
             if facet.kind == "runtime" and movie.runtime and facet.fits_runtime(movie.runtime):
                 out.append(self.prompts.reason("runtime", minutes=movie.runtime))
             elif facet.kind == "language" and movie.language and facet.fits_language(movie.language):
                 out.append(self.prompts.reason("language", language=facets.language_name(movie.language)))
+            elif facet.kind == "studio" and facet.fits_companies(movie.companies):
+                out.append(self.prompts.reason("studio", studio=facets.STUDIOS[facet.code][0]))
         return out[:1]
 
     def _liked(self, movie_id: str | None):

@@ -173,8 +173,8 @@ class HybridRetriever:
             if rules.year_min is not None or rules.year_max is not None:  # "horror of the 70s": its own pool
                 pool.update(dict.fromkeys(self._in_years(self._by_genre.get(genre, []), self._by_genre_years.get(genre),
                                                          rules.year_min, rules.year_max)))
-        for facet in facets.facets_of(prefs.moods):  # "French films": the most popular of them
-            found = self._facets.language_pool(facet, self._popular_rows, self.pool_size)
+        for facet in facets.facets_of(prefs.moods):  # "French films", "Pixar": the most popular of them
+            found = self._facets.pool(facet, self._popular_rows, self.pool_size)
             pool.update(dict.fromkeys(index.movies[r].id for r in found.tolist()))
         pool.update(dict.fromkeys(self._popular[: self.pool_size]))
         if not (liked_genres or asks[0] or asks[1]):  # with a genre or person asked, their own pools rule
@@ -403,7 +403,7 @@ class HybridRetriever:
     def _mood(self, movies: list[Movie], rows: np.ndarray, wanted: list[str], unwanted: list[str]) -> np.ndarray:
         """Per candidate: +0.5 per word of a wanted mood in its plot + keywords and +1 per
         genre of that mood; -1.5 and -4.0 for an unwanted mood's (the same float64 steps,
-        in the same order, for every candidate). A length or language wish (a facet,
+        in the same order, for every candidate). A length, language or studio wish (a facet,
         :mod:`crs.facets`) gives ``FACET_FIT`` to a film known to fit and takes
         ``FACET_MISS`` from one known not to."""
         value = np.zeros(len(movies))
@@ -556,12 +556,13 @@ class _QueryContext:
     franchise_of: tuple[Movie, ...] = ()  # "no sequels": the liked movies whose franchises to keep away from
 
 
-#: Mood-scale bonus of a candidate known to fit a length or language wish ("something short",
-#: "French films"), and penalty of one known not to; an unknown length or language gets
-#: neither. At the mood weight (.15) a known misfit loses 1.2, more than a full collaborative
-#: match is worth, so it goes below the fitting and the unknown ones.
-FACET_FIT = 4.0
-FACET_MISS = 8.0
+#: Mood-scale bonus of a candidate known to fit a length, language or studio wish ("something
+#: short", "French films", "Pixar"), and penalty of one known not to; an unknown one gets
+#: neither. At the mood weight (.15) a known fit gains 1.2, more than a full collaborative
+#: match is worth, so the films known to fit come first ("A24 horror": A24's before the most
+#: popular horror, whose studio the corpus may not know), then the unknown ones, then the misfits.
+FACET_FIT = 8.0
+FACET_MISS = 12.0
 
 #: Mood-scale penalty of a candidate whose keywords or plot name an unwanted topic (as an
 #: unwanted mood's genre: it sinks below the others, it is not filtered out).

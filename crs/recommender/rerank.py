@@ -49,10 +49,12 @@ class MetadataReranker:
 
 
 def _facts(movie) -> str:
-    """" | runtime: 88 min | language: French" for what the corpus knows (length and
-    language wishes are the user's to state; the LLM sees whether a candidate fits)."""
+    """" | runtime: 88 min | language: French | studio: ..." for what the corpus knows
+    (length, language and studio wishes are the user's to state; the LLM sees whether a
+    candidate fits)."""
     out = f" | runtime: {movie.runtime} min" if movie.runtime else ""
-    return out + (f" | language: {facets.language_name(movie.language)}" if movie.language else "")
+    out += f" | language: {facets.language_name(movie.language)}" if movie.language else ""
+    return out + (f" | studio: {', '.join(movie.companies[:2])}" if movie.companies else "")
 
 
 def backend_identity(backend) -> str:

@@ -263,10 +263,11 @@ def _with_audience(nlu: NLUResult, turn: int) -> NLUResult:
 
 
 def _with_facets(nlu: NLUResult, turn: int) -> NLUResult:
-    """"Something short", "under 90 minutes", "French films": the NLU reports the length
-    and language wishes; the preferences keep each as a mood whose value is a facet word
-    (:mod:`crs.facets`), scored from the corpus's runtimes and languages."""
-    for value in (nlu.runtime, nlu.language):
+    """"Something short", "under 90 minutes", "French films", "Pixar movies": the NLU reports
+    the length, language and studio wishes; the preferences keep each as a mood whose value
+    is a facet word (:mod:`crs.facets`), scored from the corpus's runtimes, languages and
+    production companies."""
+    for value in (nlu.runtime, nlu.language, nlu.studio):
         if value and not any(i.slot == Slot.MOOD and i.value == value for i in nlu.items):
             nlu.items.append(PreferenceItem(slot=Slot.MOOD, value=value, polarity=Polarity.LIKE,
                                             label=facets.label(value), turn=turn))
@@ -276,7 +277,7 @@ def _with_facets(nlu: NLUResult, turn: int) -> NLUResult:
 
 
 def _drop_same_facet(prefs: Preferences, item: PreferenceItem) -> None:
-    """A new length or language wish replaces the earlier one ("short" after "long")."""
+    """A new length, language or studio wish replaces the earlier one ("short" after "long")."""
     if item.slot == Slot.MOOD and facets.is_facet(item.value):
         for old in [i for i in prefs.items if i.slot == Slot.MOOD and facets.same_kind(i.value, item.value)]:
             prefs.remove(Slot.MOOD, old.value)
