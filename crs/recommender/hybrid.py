@@ -16,18 +16,18 @@ import threading
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
 
 from crs.catalog.models import Movie
-from crs.catalog.normalize import norm_title, norm_words
+from crs.catalog.normalize import norm_title
 from crs.nlu.lexicon import Lexicon, load_lexicon
 from crs import facets
 from crs.preferences import SEQUEL
 from crs.recommender.constraints import Constraints, TitleRows, person_match
 from crs.recommender.facet_rows import FacetRows
+from crs.recommender.franchise import same_franchise
 from crs.recommender.types import Candidate, RecQuery
 
 
@@ -572,30 +572,6 @@ UNWANTED_TOPIC = 4.0
 #: The same for a film of a liked movie's franchise after "no sequels" (stronger: the
 #: collaborative signal ranks a liked film's sequels first).
 UNWANTED_FRANCHISE = 12.0
-_SEQUEL_TAIL = re.compile(r"(?:\s+(?:part\s+)?(?:\d+|ii|iii|iv|v|vi|vii|viii|ix|x))+$")
-
-
-@lru_cache(maxsize=8192)
-def _franchise_key(title: str) -> str:
-    """"Star Wars: Episode I – The Phantom Menace" -> "star wars"; "Toy Story 2" -> "toy story"."""
-    head = norm_words(re.split(r"\s*:\s*|\s+[\u2013\u2014-]\s+", title)[0])
-    return re.sub(r"^(?:the|a|an) ", "", _SEQUEL_TAIL.sub("", head))
-
-
-def same_franchise(movie: Movie, liked: tuple[Movie, ...]) -> bool:
-    """``movie`` looks like a sequel, prequel or spin-off of a liked movie: the same title
-    head ("Toy Story 3", "Rogue One: A Star Wars Story") or two of the same three leads
-    ("The Empire Strikes Back" after "Star Wars")."""
-    key, words = _franchise_key(movie.title), f" {norm_words(movie.title)} "
-    for other in liked:
-        if other.id == movie.id:
-            continue
-        head = _franchise_key(other.title)
-        if len(head) >= 3 and (key == head or f" {head} " in words):
-            return True
-        if len(set(movie.cast[:3]) & set(other.cast[:3])) >= 2:
-            return True
-    return False
 
 
 def _mentions_topic(movies: list[Movie], topics: tuple[str, ...]) -> np.ndarray:

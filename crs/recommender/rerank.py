@@ -12,6 +12,7 @@ from crs import facets
 from crs.catalog.normalize import norm_words
 from crs.recommender.grounded import parse_ranking
 from crs.recommender.explain import Explainer
+from crs.recommender.franchise import franchise_of
 from crs.recommender.types import Candidate, RecQuery
 
 log = logging.getLogger(__name__)
@@ -26,9 +27,20 @@ def _windows(words: str, n: int = QUOTE_WORDS) -> set[str]:
     return {" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
 
 
+#: The most recent liked movies whose franchises get one film per page.
+LIKED_FRANCHISES = 5
+
+
 class MetadataReranker:
     """The default stage 2: keeps stage 1's order, avoids near-duplicate franchise entries,
-    and explains each pick from its metadata. Needs no LLM."""
+    and explains each pick from its metadata. Needs no LLM.
+
+    Near duplicates are films whose titles start with the same two words ("Harry Potter
+    and ...") and, per liked movie, the films of its own franchise: "movies like Star Wars"
+    shows one Star Wars film, not three (the collaborative signal ranks a liked film's
+    sequels first, and people know them). The others stay for the next page. Only when
+    there are more than twice ``k`` candidates, so a short list is never cut.
+    """
 
     def __init__(self, explainer: Explainer) -> None:
         self.explainer = explainer
@@ -36,10 +48,19 @@ class MetadataReranker:
     def rerank(self, query: RecQuery, candidates: list[Candidate], k: int) -> list[Candidate]:
         chosen: list[Candidate] = []
         stems: set[str] = set()
+        spare = len(candidates) > 2 * k
+        index = self.explainer.index
+        liked = [m for i in query.preferences.liked_movies[-LIKED_FRANCHISES:] if (m := index.get(i)) is not None]
+        franchises: set[str] = set()
         for cand in candidates:
             stem = " ".join(norm_words(cand.movie.title).split()[:2])
-            if stem in stems and len(candidates) > 2 * k:
+            if stem in stems and spare:
                 continue
+            origin = franchise_of(cand.movie, liked) if spare and liked else None
+            if origin is not None:
+                if origin.id in franchises:
+                    continue
+                franchises.add(origin.id)
             stems.add(stem)
             cand.reason = self.explainer.reason(cand, query)
             chosen.append(cand)
