@@ -184,11 +184,13 @@ class TitleLinker:
         if key:
             self.keys[key].append(movie.id)
         lowered = movie.title.lower()
-        for article in ("the ", "a ", "an "):
-            if lowered.startswith(article) and len(movie.title) > len(article) + 3:
-                alias = norm_title(movie.title[len(article):])
-                if alias and movie.id not in self.alias_keys[alias]:
-                    self.alias_keys[alias].append(movie.id)
+        names = [movie.title[len(a):] for a in ("the ", "a ", "an ")
+                 if lowered.startswith(a) and len(movie.title) > len(a) + 3]
+        names += [a for a in movie.aliases if len(a) > 3 and not _mostly_unfoldable(a)]  # other titles
+        for name in names:
+            alias = norm_title(name)
+            if alias and alias != key and movie.id not in self.alias_keys[alias]:
+                self.alias_keys[alias].append(movie.id)
 
     def add_movie(self, movie: Movie) -> None:
         """Make a newly added corpus movie linkable."""

@@ -7,7 +7,7 @@ from typing import Any
 
 
 #: The fields of :class:`Movie` that hold a tuple of strings (lists in JSON).
-LIST_FIELDS = ("genres", "directors", "cast", "writers", "keywords", "companies")
+LIST_FIELDS = ("genres", "directors", "cast", "writers", "keywords", "companies", "aliases")
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,9 @@ class Movie:
         runtime: Length in minutes (TMDB), if known.
         language: Original language as an ISO 639-1 code ("en", "fr"; TMDB), if known.
         companies: Production companies (TMDB: "Pixar Animation Studios"), if known.
+        aliases: Other titles the film is known by (MovieLens: "Harry Potter and the
+            Sorcerer's Stone" for ReDial's "... Philosopher's Stone", original foreign
+            titles, "a.k.a." names); linkable, never displayed.
         redial_id / movielens_id / imdb_id / tmdb_id: Source ids, where known.
         popularity: Mentions in the ReDial training data (0 when unknown); a prior.
     """
@@ -43,6 +46,7 @@ class Movie:
     runtime: int | None = None
     language: str | None = None
     companies: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
     redial_id: str | None = None
     movielens_id: str | None = None
     imdb_id: str | None = None

@@ -71,7 +71,9 @@ def merge_movielens(redial: list[Movie], movielens: list[tuple[Movie, tuple[str,
     """Fold MovieLens into the ReDial movies; return (ReDial movies, MovieLens-only movies).
 
     A ReDial movie takes the MovieLens id, tmdb/imdb ids it lacks, the year if it has none,
-    and the genres it misses. IMDb ids decide when both sides have one (so "Alice in
+    the genres it misses, and MovieLens's titles that differ from its own as aliases (the
+    US title, the original title, "a.k.a." names); a MovieLens-only movie keeps its
+    alternative titles as aliases. IMDb ids decide when both sides have one (so "Alice in
     Wonderland" 1951 never merges into the 2010 film); titles decide otherwise.
     """
     by_id = {m.id: m for m in redial}
@@ -94,7 +96,7 @@ def merge_movielens(redial: list[Movie], movielens: list[tuple[Movie, tuple[str,
                 target = candidate
                 break
         if target is None or target in taken:
-            rest.append(ml_movie)
+            rest.append(dataclasses.replace(ml_movie, aliases=_other_titles(ml_movie.title, alternatives)))
             continue
         taken.add(target)
         old = by_id[target]
@@ -105,8 +107,21 @@ def merge_movielens(redial: list[Movie], movielens: list[tuple[Movie, tuple[str,
             movielens_id=ml_movie.movielens_id,
             imdb_id=old.imdb_id or ml_movie.imdb_id,
             tmdb_id=old.tmdb_id or ml_movie.tmdb_id,
+            aliases=_other_titles(old.title, (*old.aliases, ml_movie.title, *alternatives)),
         )
     return _fill_years_from_twins([by_id[m.id] for m in redial]), rest
+
+
+def _other_titles(title: str, titles: Iterable[str]) -> tuple[str, ...]:
+    """``titles`` whose normalised form differs from ``title``'s and from each other's."""
+    seen = {norm_title(title)}
+    out = []
+    for other in titles:
+        key = norm_title(other)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(other)
+    return tuple(out)
 
 
 def _fill_years_from_twins(movies: list[Movie]) -> list[Movie]:
