@@ -34,6 +34,7 @@ from crs.wiring import build_components
     ("90 mins or less", "under 90 min"),
     ("within 2 hours", "under 120 min"),
     ("not too long", "short"),
+    ("a romantic comedy for date night, nothing too long", "short"),
     ("a long epic", "long"),
     ("I haven't seen it in a long time", None),
     ("under 5 minutes", None),  # no film wish: not read as one
@@ -53,6 +54,8 @@ def test_facet_words_parse_label_and_replace_their_kind():
     assert facets.same_kind("short", "long") and facets.same_kind("french", "foreign")
     assert not facets.same_kind("short", "french") and not facets.same_kind("short", "dark")
     assert language("any good French films?") == "french" and facets.is_facet(language("foreign movies"))
+    assert language("Korean thrillers like Oldboy") == "korean" and language("french comedies") == "french"
+    assert language("my English teacher liked it") is None and language("I speak English") is None
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -183,3 +186,19 @@ def test_the_card_shows_the_runtime():
     assert "1 h 28 min" in card and 'class="crs-card-runtime"' in card
     assert "crs-card-runtime" not in recommendation_card({"id": "2", "title": "Unknown", "runtime": None})
     assert (minutes_label(142), minutes_label(120), minutes_label(59)) == ("2 h 22 min", "2 h", "59 min")
+
+
+def test_an_ambiguous_title_is_settled_by_the_language_asked_for(redial_store, tmp_path):
+    """"Korean thrillers like Oldboy": only Park Chan-wook's Oldboy is known to be Korean (the
+    store of every ReDial film: the small one lacks Spike Lee's)."""
+    settings = redial_store.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'crs.db'}"})
+    service = build_components(settings).service
+    try:
+        plain = service.handle_turn("f3", "thrillers like Oldboy")
+        assert plain["phase"] == "clarification"  # two Oldboys, nothing to tell them apart
+        t = service.handle_turn("f4", "Korean thrillers like Oldboy")
+        assert t["phase"] == "recommendation" and "the one in Korean" in t["reply"]
+        assert t["preferences"]["liked_movies"] == ["Oldboy (2003)"] and t["preferences"]["moods"] == ["korean"]
+        assert any(r["reason"].endswith("in Korean.") for r in t["recommendations"])
+    finally:
+        service.close()

@@ -4,7 +4,8 @@
 Collateral, so that is the one meant, and asking "which Heat?" would only slow the user
 down. A candidate is chosen only when it is the *only* one that shares a director, or two
 cast members, with a movie named in the same message or liked earlier; otherwise the
-dialogue still asks.
+dialogue still asks. "Korean thrillers like Oldboy" settles the same way by the language
+the message asks for: only Park Chan-wook's *Oldboy* is known to be in Korean.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from crs.catalog.linker import Mention
+from crs import facets
 from crs.catalog.models import Movie
 from crs.preferences import Polarity
 
@@ -52,6 +54,23 @@ def resolve_by_company(ambiguous: Sequence[tuple[Mention, Polarity]], anchors: S
         if len(links) == 1:
             movie, (person, role), anchor = links[0]
             settled.append(Inferred(mention, polarity, movie, person, role, anchor))
+        else:
+            left.append((mention, polarity))
+    return settled, left
+
+
+def resolve_by_language(ambiguous: Sequence[tuple[Mention, Polarity]], wish: str | None
+                        ) -> tuple[list[tuple[Mention, Polarity, Movie]], list[tuple[Mention, Polarity]]]:
+    """(the ambiguous mentions of which exactly one candidate is known to be in the wished
+    language (``wish``: a language facet word such as "korean"), the ones still ambiguous)."""
+    facet = facets.parse(wish or "")
+    if facet is None or facet.kind != "language":
+        return [], list(ambiguous)
+    settled, left = [], []
+    for mention, polarity in ambiguous:
+        fitting = [c for c in mention.candidates if c.language and facet.fits_language(c.language)]
+        if len(fitting) == 1:
+            settled.append((mention, polarity, fitting[0]))
         else:
             left.append((mention, polarity))
     return settled, left

@@ -18,12 +18,14 @@ _FAMILY = re.compile(r"\b(?:with|as|for)\s+(?:my|our|the|a)?\s*(?:whole\s+)?fami
 _COUPLE = re.compile(r"\bdate night\b|\bon a date\b|\b(?:with|and)\s+my\s+(?:wife|husband|girlfriend|boyfriend|partner|spouse|"
                      r"fianc[eé]e?)\b", re.IGNORECASE)
 _SHORT = re.compile(r"\b(?:something|anything|one|movie|film|a)\s+(?:short|quick)\b|\bshort(?:er)?\s+(?:movies?|films?|ones)\b"
-                    r"|\bnot (?:too|very|that) long\b|\b(?:under|less than)\s+(?:an?|one|two|1|2|90|100|120)\s*"
+                    r"|\b(?:not|nothing|none) (?:too|very|that|overly|super) long\b|\bnothing long\b|\b(?:under|less than)\s+(?:an?|one|two|1|2|90|100|120)\s*"
                     r"(?:hours?|hrs?|minutes|mins)\b", re.IGNORECASE)
 _LONG = re.compile(r"\b(?:something|anything|a)\s+long\b(?!\s+(?:time|ago|while))|\blong(?:er)?\s+(?:movies?|films?|ones)\b",
                    re.IGNORECASE)
 _LANG = "|".join((*LANGUAGES, "mandarin", "cantonese"))
-_IN_LANGUAGE = re.compile(rf"\b(not\s+)?in\s+({_LANG})\b|\b({_LANG})[- ](?:language|speaking|movies?|films?|cinema)\b",
+_KINDS = (r"movies?|films?|cinema|thrillers?|horrors?|comed(?:y|ies)|dramas?|animation|anime|westerns?|"
+          r"romances?|action|noirs?|crime|war films?|musicals?|documentar(?:y|ies)|classics?")
+_IN_LANGUAGE = re.compile(rf"\b(not\s+)?in\s+({_LANG})\b|\b({_LANG})[- ](?:language|speaking|(?:{_KINDS})\b)",
                           re.IGNORECASE)
 _FOREIGN = re.compile(r"\bforeign(?:[- ]language)?\s+(?:movies?|films?|animation|ones|cinema|stuff)\b|\bwith subtitles\b"
                       r"|\bsubtitled\s+(?:movies?|films?)\b|\binto foreign\b|\bbollywood\b", re.IGNORECASE)

@@ -122,8 +122,9 @@ def make_understand(deps: DialogueDeps):
 def _settle_by_company(nlu: NLUResult, prefs: Preferences, turn: int, preface: list[str], deps: DialogueDeps,
                        seed: str) -> None:
     """Settle the ambiguous titles that only one candidate of shares a director (or two stars)
-    with a movie named in this message or liked before (:mod:`crs.dialogue.company`)."""
-    from crs.dialogue.company import resolve_by_company
+    with a movie named in this message or liked before, or is known to be in the language the
+    message asks for (:mod:`crs.dialogue.company`)."""
+    from crs.dialogue.company import resolve_by_company, resolve_by_language
 
     ids = [i.value for i in nlu.items if i.slot == Slot.MOVIE] + list(prefs.liked_movies)
     anchors = [m for m in (deps.index.get(i) for i in dict.fromkeys(ids)) if m is not None]
@@ -134,6 +135,13 @@ def _settle_by_company(nlu: NLUResult, prefs: Preferences, turn: int, preface: l
         nlu.mentioned.append(s.movie.id)
         preface.append(deps.prompts.reply(f"clarify_inferred_{s.role}", seed, mention=s.movie.title,
                                           title=s.movie.display, person=s.person, anchor=s.anchor.display))
+    by_language, nlu.ambiguous = resolve_by_language(nlu.ambiguous, nlu.language)
+    for _, polarity, movie in by_language:  # "Korean thrillers like Oldboy": the Korean Oldboy
+        nlu.items.append(PreferenceItem(slot=Slot.MOVIE, value=movie.id, polarity=polarity, label=movie.display,
+                                        turn=turn))
+        nlu.mentioned.append(movie.id)
+        preface.append(deps.prompts.reply("clarify_inferred_language", seed, mention=movie.title, title=movie.display,
+                                          language=facets.language_name(movie.language)))
 
 
 def _refine(refiner, text: str, nlu: NLUResult, turn: int) -> None:
