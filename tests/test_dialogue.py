@@ -3,6 +3,7 @@
 import pytest
 
 from crs.catalog.normalize import norm_title
+from crs.nlu.attributes import other_people
 from crs.service import InputError
 from crs.wiring import build_components
 
@@ -278,3 +279,28 @@ def test_empty_result_is_relaxed_and_the_reply_says_what_was_dropped(service):
     t = service.handle_turn("x1", "a western from after 2030 please")
     assert t["recommendations"] and "dropping 'after 2030'" in t["reply"]
     assert t["preferences"]["year_min"] == 2031  # only this list is loosened, not what the user said
+
+
+def test_similar_by_someone_else_leaves_the_person_for_films_like_theirs(service):
+    first = service.handle_turn("s4h", "Do you know any movies by Quentin Tarantino?")
+    assert first["recommendations"] and first["preferences"]["liked_people"] == ["Quentin Tarantino"]
+    t = service.handle_turn("s4h", "I've seen all of his, something similar by someone else")
+    prefs = t["preferences"]
+    assert prefs["liked_people"] == [] and prefs["disliked_people"] == ["Quentin Tarantino"]
+    shown = {r["title"] for r in first["recommendations"]}
+    assert prefs["liked_movies"] and all(label.rsplit(" (", 1)[0] in shown for label in prefs["liked_movies"])
+    assert "by other people" in t["reply"] and "?" not in t["reply"].split("\n")[0]  # no contradiction question
+    assert t["recommendations"]
+    for r in t["recommendations"]:
+        assert "Quentin Tarantino" not in r["directors"] + r["cast"], r
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("I've seen all of his, something similar by someone else", True),
+    ("anything similar by other directors?", True),
+    ("not by him though", True),
+    ("something by Nolan", False),
+    ("I'd watch anything else", False),
+])
+def test_the_nlu_reads_films_like_theirs_by_others(text, expected):
+    assert other_people(text) is expected

@@ -56,6 +56,18 @@ def studio(text: str) -> tuple[str, tuple[int, int]] | None:
     return None
 
 
+_OTHER_PEOPLE = re.compile(
+    r"\b(?:by|from|with|starring)\s+(?:someone|somebody|anyone|anybody)\s+else\b"
+    r"|\b(?:other|different)\s+(?:directors?|actors?|actresses|filmmakers?|people)\b"
+    r"|\bnot\s+(?:by|from|with)\s+(?:him|her|them)\b", re.IGNORECASE)
+
+
+def other_people(text: str) -> bool:
+    """"something similar by someone else", "other directors", "not by him": films like
+    the person's, by others."""
+    return bool(_OTHER_PEOPLE.search(text))
+
+
 def audience(text: str) -> str | None:
     """"kids" for children watching, "family", or "couple" (a date); None if unsaid."""
     if _KIDS.search(text):

@@ -148,6 +148,7 @@ class RuleNLU:
         result.runtime = attributes.runtime(text)
         result.language = attributes.language(text)
         result.studio = studio[0] if studio else None
+        result.other_people = attributes.other_people(text)
         years = parse_years(text, self.reference_year)
         result.year_min, result.year_max = years.year_min, years.year_max
         result.years_mentioned = bare_years(text)
@@ -340,7 +341,8 @@ class RuleNLU:
         if _BYE.search(stripped):
             intents.append(Intent.GOODBYE)
         stated = (result.items or result.ambiguous or result.year_min is not None or result.year_max is not None
-                  or result.audience or result.runtime or result.language or result.studio)
+                  or result.audience or result.runtime or result.language or result.studio
+                  or result.other_people)
         if (_ASK.search(stripped) or (_QUESTION_END.search(stripped) and not asks_about)
                 or (_PLEASE.search(stripped) and stated)):
             intents.append(Intent.ASK_REC)

@@ -46,6 +46,7 @@ class NLUResult:
         runtime: "short" or "long" when the message asks for a length.
         language: A language wish ("in French" -> "french", "foreign films" -> "foreign").
         studio: A studio wish ("Pixar movies" -> "pixar"; a key of ``crs.facets.STUDIOS``).
+        other_people: The message wants films like the person's, by others ("by someone else").
     """
 
     intents: list[Intent] = field(default_factory=list)
@@ -62,6 +63,7 @@ class NLUResult:
     runtime: str | None = None
     language: str | None = None
     studio: str | None = None
+    other_people: bool = False
 
     def has(self, intent: Intent) -> bool:
         return intent in self.intents

@@ -13,6 +13,7 @@ from crs.dialogue.deps import DialogueDeps
 from crs.nlu.types import Intent, NLUResult
 from crs.nlu.years import parse_years
 from crs.preferences import Polarity, PreferenceItem, Preferences, Slot
+from crs.recommender.constraints import person_match
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,9 @@ def make_understand(deps: DialogueDeps):
             _refine(refiner, text, nlu, turn)
         nlu = _with_facets(_with_audience(nlu, turn), turn)
         preface: list[str] = []
+        if nlu.other_people:  # "something similar by someone else"
+            _away_from_person(nlu, prefs, list(state.get("shown") or []), turn, preface, deps,
+                              f"{state['session_id']}|{turn}")
         if nlu.ambiguous:  # "Heat and Collateral": the Heat that shares Collateral's director
             _settle_by_company(nlu, prefs, turn, preface, deps, f"{state['session_id']}|{turn}")
         excluded = list(state.get("excluded") or [])
@@ -289,6 +293,39 @@ def _drop_same_facet(prefs: Preferences, item: PreferenceItem) -> None:
     if item.slot == Slot.MOOD and facets.is_facet(item.value):
         for old in [i for i in prefs.items if i.slot == Slot.MOOD and facets.same_kind(i.value, item.value)]:
             prefs.remove(Slot.MOOD, old.value)
+
+
+#: At most this many of the person's films become the anchors of "something similar by someone else".
+OTHER_PEOPLE_ANCHORS = 5
+
+
+def _away_from_person(nlu: NLUResult, prefs: Preferences, shown: list[str], turn: int, preface: list[str],
+                      deps: DialogueDeps, seed: str) -> None:
+    """"I've seen all of his, something similar by someone else": the person last asked for
+    (when the message names no one) stops being wanted and is avoided, and the films of theirs
+    this session showed or the user named become the liked movies to find similar ones from.
+    The change is made to the preferences before the contradiction check, so it is no
+    "you said you like him" question; the reply says what was done."""
+    if any(i.slot == Slot.PERSON for i in nlu.items):
+        return  # "other directors like Nolan": a person is named, the usual reading holds
+    liked = [i for i in prefs.items if i.slot == Slot.PERSON and i.polarity == Polarity.LIKE]
+    if not liked:
+        return
+    latest = max(i.turn for i in liked)
+    people = [i.value for i in liked if i.turn == latest]
+    ids = dict.fromkeys([*prefs.liked_movies, *prefs.seen_movies, *shown])
+    films = [m for i in ids if (m := deps.index.get(i)) is not None and person_match(m, people)]
+    for person in people:
+        prefs.remove(Slot.PERSON, person)
+        nlu.items.append(PreferenceItem(slot=Slot.PERSON, value=person, polarity=Polarity.DISLIKE, label=person,
+                                        turn=turn))
+    for movie in films[:OTHER_PEOPLE_ANCHORS]:
+        if movie.id not in prefs.liked_movies:
+            nlu.items.append(PreferenceItem(slot=Slot.MOVIE, value=movie.id, polarity=Polarity.LIKE,
+                                            label=movie.display, turn=turn))
+    if Intent.PREFERENCE not in nlu.intents:
+        nlu.intents.append(Intent.PREFERENCE)
+    preface.append(deps.prompts.reply("other_people", seed, people=" and ".join(people)))
 
 
 def _is_feedback(nlu: NLUResult) -> bool:
