@@ -301,6 +301,7 @@ def test_similar_by_someone_else_leaves_the_person_for_films_like_theirs(service
     ("not by him though", True),
     ("something by Nolan", False),
     ("I'd watch anything else", False),
+    ("other people say it's good", False),
 ])
 def test_the_nlu_reads_films_like_theirs_by_others(text, expected):
     assert other_people(text) is expected
