@@ -58,7 +58,7 @@ def studio(text: str) -> tuple[str, tuple[int, int]] | None:
 
 _OTHER_PEOPLE = re.compile(
     r"\b(?:by|from|with|starring)\s+(?:someone|somebody|anyone|anybody)\s+else\b"
-    r"|\b(?:other|different)\s+(?:directors?|actors?|actresses|filmmakers?|people)\b"
+    r"|\b(?:other|different)\s+(?:directors?|actors?|actresses|filmmakers?)\b"
     r"|\bnot\s+(?:by|from|with)\s+(?:him|her|them)\b", re.IGNORECASE)
 
 
