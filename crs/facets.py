@@ -59,12 +59,16 @@ class Facet:
     high: int | None = None
     code: str | None = None
 
-    def fits_runtime(self, minutes: float) -> bool:
-        """A known runtime inside the wished bounds."""
-        return (self.low is None or minutes >= self.low) and (self.high is None or minutes <= self.high)
+    def fits_runtime(self, minutes):
+        """A known runtime inside the wished bounds (one number, or a numpy array of them:
+        the same test serves the reason of one film and a whole candidate list)."""
+        above = minutes >= self.low if self.low is not None else True
+        below = minutes <= self.high if self.high is not None else True
+        return above & below
 
-    def fits_language(self, code: str) -> bool:
-        """A known original language that is the wished one (any but English for "foreign")."""
+    def fits_language(self, code):
+        """A known original language that is the wished one (any but English for "foreign");
+        one code or a numpy array of them."""
         return code == self.code if self.code else code != "en"
 
     def fits_companies(self, companies: Iterable[str]) -> bool:
@@ -112,10 +116,12 @@ def label(value: str) -> str:
     return "foreign-language" if facet.code is None else value.strip().capitalize()
 
 
+_LANGUAGE_NAMES = {code: name.capitalize() for name, code in LANGUAGES.items()}
+
+
 def language_name(code: str) -> str:
     """"fr" -> "French" (the code itself when it has no name here)."""
-    names = {c: name for name, c in LANGUAGES.items()}
-    return names[code].capitalize() if code in names else code
+    return _LANGUAGE_NAMES.get(code, code)
 
 
 def is_facet(value: str) -> bool:

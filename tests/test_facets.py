@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -127,6 +128,16 @@ def test_a_movie_file_may_give_runtime_and_language_and_bad_ones_are_refused():
             _checked_movie({"id": "x2", "title": "Bad", **bad})
 
 
+@contextmanager
+def _service(store, tmp_path):
+    """The real app service on ``store`` with its own SQLite file."""
+    service = build_components(store.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'crs.db'}"})).service
+    try:
+        yield service
+    finally:
+        service.close()
+
+
 def _wish(*values: str, genre: str | None = None) -> Preferences:
     items = [PreferenceItem(slot=Slot.MOOD, value=v, polarity=Polarity.LIKE) for v in values]
     if genre:
@@ -155,21 +166,15 @@ def test_a_language_wish_pools_films_in_that_language(movie_store):
 
 
 def test_a_studio_wish_puts_its_films_first_and_the_reason_says_so(small_store, tmp_path):
-    settings = small_store.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'crs.db'}"})
-    service = build_components(settings).service
-    try:
+    with _service(small_store, tmp_path) as service:
         t = service.handle_turn("f2", "Pixar movies please")
         assert t["preferences"]["moods"] == ["pixar"] and "Pixar" in t["reply"]
         assert len(t["recommendations"]) >= 3
         assert all(r["reason"].endswith("from Pixar.") for r in t["recommendations"][:3])
-    finally:
-        service.close()
 
 
 def test_conversation_short_then_long_replaces_the_wish_and_says_the_length(small_store, tmp_path):
-    settings = small_store.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'crs.db'}"})
-    service = build_components(settings).service
-    try:
+    with _service(small_store, tmp_path) as service:
         t1 = service.handle_turn("f1", "a comedy, something under 90 minutes")
         assert t1["preferences"]["moods"] == ["under 90 min"] and "under 90 min" in t1["reply"]
         assert t1["recommendations"] and all(r["runtime"] and r["runtime"] <= 90 for r in t1["recommendations"])
@@ -177,8 +182,6 @@ def test_conversation_short_then_long_replaces_the_wish_and_says_the_length(smal
         t2 = service.handle_turn("f1", "actually make it a long one")
         assert t2["preferences"]["moods"] == ["long"]  # the later length wish replaced the earlier one
         assert t2["recommendations"] and all((r["runtime"] or 999) >= facets.LONG_MIN for r in t2["recommendations"][:3])
-    finally:
-        service.close()
 
 
 def test_the_card_shows_the_runtime():
@@ -191,14 +194,10 @@ def test_the_card_shows_the_runtime():
 def test_an_ambiguous_title_is_settled_by_the_language_asked_for(redial_store, tmp_path):
     """"Korean thrillers like Oldboy": only Park Chan-wook's Oldboy is known to be Korean (the
     store of every ReDial film: the small one lacks Spike Lee's)."""
-    settings = redial_store.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'crs.db'}"})
-    service = build_components(settings).service
-    try:
+    with _service(redial_store, tmp_path) as service:
         plain = service.handle_turn("f3", "thrillers like Oldboy")
         assert plain["phase"] == "clarification"  # two Oldboys, nothing to tell them apart
         t = service.handle_turn("f4", "Korean thrillers like Oldboy")
         assert t["phase"] == "recommendation" and "the one in Korean" in t["reply"]
         assert t["preferences"]["liked_movies"] == ["Oldboy (2003)"] and t["preferences"]["moods"] == ["korean"]
         assert any(r["reason"].endswith("in Korean.") for r in t["recommendations"])
-    finally:
-        service.close()

@@ -29,20 +29,16 @@ class FacetRows:
 
     def fit(self, facet: Facet, rows: np.ndarray) -> np.ndarray:
         """Per row: 1 if the movie is known to fit, -1 if known not to, 0 if unknown."""
+        if facet.kind == "studio":
+            return self._studio(facet)[rows]
         if facet.kind == "runtime":
             minutes = self.runtime[rows]
             known = ~np.isnan(minutes)
-            ok = known.copy()
-            if facet.low is not None:
-                ok &= minutes >= facet.low
-            if facet.high is not None:
-                ok &= minutes <= facet.high
-        elif facet.kind == "studio":
-            return self._studio(facet)[rows]
+            ok = known & facet.fits_runtime(minutes)
         else:
             codes = self.language[rows]
             known = codes != ""
-            ok = (codes == facet.code) if facet.code else known & (codes != "en")
+            ok = known & facet.fits_language(codes)
         return np.where(ok, 1.0, np.where(known, -1.0, 0.0))
 
     def _studio(self, facet: Facet) -> np.ndarray:
