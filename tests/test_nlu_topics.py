@@ -245,3 +245,27 @@ def test_a_sad_film_is_still_a_wish(nlu, text):
                                            ("I love comic book movies", "based on comic book")])
 def test_franchise_shorthands_are_their_corpus_keywords(nlu, text, keyword):
     assert (keyword, Polarity.LIKE) in _items(nlu.parse(text), Slot.KEYWORD)
+
+
+# ---------------------------------------------------------------- TV shows named as such
+@pytest.mark.parametrize("text, linked", [
+    ("something like The Office but a movie", False),
+    ("I love the show Friends, any movies like that?", False),
+    ("Breaking Bad the series was great, any movies like it?", False),
+    ("I liked The Office", True),  # said of no show: the film of that name
+    ("Friends with Benefits was fun", True),
+])
+def test_a_title_said_to_be_a_tv_show_is_not_the_film(text, linked):
+    from crs.catalog.linker import TitleLinker
+    from crs.catalog.models import Movie, MovieIndex
+    from crs.nlu.lexicon import load_lexicon
+    from crs.nlu.people import PeopleIndex
+    from crs.nlu.rules import RuleNLU
+
+    index = MovieIndex([Movie("o1", "The Office", 1966, ("comedy",)), Movie("f1", "Friends", 1971, ("drama",)),
+                        Movie("b1", "Breaking Bad", 2012, ("drama",)),
+                        Movie("f2", "Friends with Benefits", 2011, ("comedy", "romance"))])
+    lex = load_lexicon()
+    linker = TitleLinker(index, blocked=set(lex.genres) | set(lex.moods))
+    result = RuleNLU(linker, PeopleIndex(index, linker.starters), reference_year=2020).parse(text)
+    assert bool(result.mentioned) is linked, result.mentioned

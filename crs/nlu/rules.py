@@ -132,7 +132,8 @@ class RuleNLU:
         studio = attributes.studio(text)
         mentions = [m for m in self.linker.find(text)
                     if not self._inside_name(text, m) and not self._surname(text, m) and not self._in_group(text, m)
-                    and not (studio and _overlaps(m, studio[1]))]  # "anything by Laika": the studio
+                    and not (studio and _overlaps(m, studio[1]))  # "anything by Laika": the studio
+                    and not _names_a_show(text, m)]
         questions = _questions(text)
         seen_before = False
         for clause_start, clause_end in _clauses(text):
@@ -359,6 +360,20 @@ class RuleNLU:
         if not intents and stripped:
             intents.append(Intent.CHITCHAT)
         return list(dict.fromkeys(intents))
+
+
+#: A TV show named as such: "like The Office but a movie", "the show Friends", "Breaking Bad (the series)".
+_SHOW_AFTER = re.compile(r"^\W{0,3}(?:but\s+(?:as\s+)?(?:a\s+)?(?:movie|film)|(?:the\s+)?(?:tv\s+)?(?:show|series|sitcom)s?\b)",
+                         re.IGNORECASE)
+_SHOW_BEFORE = re.compile(r"\b(?:the|tv|a|that)\s+(?:tv\s+)?(?:show|series|sitcom)\s+$", re.IGNORECASE)
+
+
+def _names_a_show(text: str, mention: Mention) -> bool:
+    """The title is said to be a TV show ("something like The Office but a movie"): the
+    film of that name is not meant, and the words stay for the text search."""
+    if mention.text.startswith("@") or mention.year is not None:
+        return False
+    return bool(_SHOW_AFTER.match(text[mention.end:]) or _SHOW_BEFORE.search(text[:mention.start]))
 
 
 def _overlaps(mention: Mention, span: tuple[int, int]) -> bool:
