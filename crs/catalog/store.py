@@ -19,6 +19,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from crs.catalog import store_files as files
+from crs.catalog.exact_search import ExactIndex
 from crs.catalog.models import Movie, MovieIndex
 from crs.corpus.genres import normalize_genre
 
@@ -143,6 +144,10 @@ class MovieStore:
         #: Chroma's neighbour ids of a stored movie's vector, by (movie id, how many fetched):
         #: a conversation asks for the same liked movies' neighbours turn after turn.
         self._neighbours: dict[tuple[tuple[str, str], int], list[str]] = {}
+        #: Exact search over the movies with content (None: too many of them; see
+        #: crs.catalog.exact_search), built on first use for a catalogue of ``_exact_for`` movies.
+        self._exact: ExactIndex | None = None
+        self._exact_for = -1
 
     @classmethod
     def open(cls, store_dir: Path, embedder: Any, collection: str = "movies",
@@ -269,10 +274,15 @@ class MovieStore:
         found = [cache.get((key, fetch)) for key in keys]  # read once: a parallel turn may empty the cache
         missing = [row for row, ids in enumerate(found) if ids is None]
         if missing:
-            result = self._collection.query(query_embeddings=queries[missing], n_results=fetch, include=[])
+            exact = self._exact_index()
+            if exact is not None:  # the movies with content, searched exactly (crs.catalog.exact_search)
+                movies = self.index.movies
+                answers = [[movies[r].id for r in rows.tolist()] for rows in exact.top(queries[missing], fetch)]
+            else:
+                answers = self._collection.query(query_embeddings=queries[missing], n_results=fetch, include=[])["ids"]
             if len(cache) + len(missing) > self.NEIGHBOUR_CACHE:
                 cache.clear()
-            for row, ids in zip(missing, result["ids"]):
+            for row, ids in zip(missing, answers):
                 found[row] = cache[(keys[row], fetch)] = ids
         row_of = self.index.row
         out = []
@@ -280,6 +290,13 @@ class MovieStore:
             vectors = self._matrix[[row_of.get(i, 0) for i in ids]]
             out.append(self._ranked(self._scored(ids, vectors, queries[row:row + 1], exclude), n))
         return out
+
+    def _exact_index(self) -> ExactIndex | None:
+        """The exact index of the loaded matrix (built on first use; None above its size)."""
+        if self._exact_for != len(self.index):
+            self._exact = ExactIndex.build(self.index.movies, self._matrix)
+            self._exact_for = len(self.index)
+        return self._exact
 
     @staticmethod
     def _unit_queries(query_vectors: np.ndarray) -> np.ndarray:
@@ -389,6 +406,7 @@ class MovieStore:
             files.touch_pages(matrix)  # map every page now, not one fault at a time in the turns
         self._matrix = np.asarray(matrix)  # a plain view of the mapping: np.memmap's indexing is slow
         self._vectors.clear()
+        self._exact_index()  # the exact search's matrix too (0.3 s at 88k movies), not on turn one
 
     def _dim(self) -> int:
         return int(getattr(self.embedder, "dim", 384))
@@ -425,6 +443,7 @@ class MovieStore:
             self.index.add(movie)
             self._vectors[movie.id] = vector
         self._matrix = None
+        self._exact, self._exact_for = None, -1
         self._neighbours.clear()
         files.write_table(self.store_dir, self.index.movies)
         manifest = dict(self.manifest)
