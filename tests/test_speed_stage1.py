@@ -11,6 +11,7 @@ import random
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from crs.catalog import store_files
 from crs.preferences import Polarity, PreferenceItem, Preferences, Slot
@@ -109,7 +110,11 @@ def test_touch_pages_maps_the_whole_vector_cache(tmp_path):
     assert np.array_equal(np.asarray(mapped), matrix)
 
 
-def test_cached_neighbours_equal_a_fresh_chroma_search(movie_store):
+@pytest.mark.parametrize("exact", [True, False])
+def test_cached_neighbours_equal_a_fresh_search(movie_store, exact):
+    """The cached neighbours (search_each_movie, search_text) equal a fresh search, with the
+    exact index of the movies with content (no Chroma query at all) and with Chroma (the
+    path of a catalogue too large for it: one query per new question, then the cache)."""
     movie_store.warm_vectors()
     ids = [m.id for m in movie_store.index.movies[:40:8]]
     exclude = set(ids[:2]) | {movie_store.index.movies[50].id}
@@ -126,6 +131,8 @@ def test_cached_neighbours_equal_a_fresh_chroma_search(movie_store):
 
     movie_store._neighbours.clear()
     movie_store._collection = Counting()
+    if not exact:  # as for a catalogue with too many movies with content
+        movie_store._exact, movie_store._exact_for = None, len(movie_store.index)
     try:
         fresh = movie_store.search_each(movie_store.vectors(ids), n=20, exclude=exclude)
         first = movie_store.search_each_movie(ids, n=20, exclude=exclude)
@@ -135,9 +142,12 @@ def test_cached_neighbours_equal_a_fresh_chroma_search(movie_store):
         plain = movie_store.search(movie_store.embedder.embed_one("dark violent"), n=30)
     finally:
         movie_store._collection = collection
+        movie_store._neighbours.clear()
+        movie_store._exact_for = -1  # rebuilt on the next search
     assert first == fresh and again == fresh[1:]
     assert text == text_again == plain and len(text) == 30
-    assert asked == [len(ids), len(ids), 1, 1]  # search_each, the first search_each_movie, the first text, search
+    # search_each, the first search_each_movie, the first text, search; none with the exact index
+    assert asked == ([] if exact else [len(ids), len(ids), 1, 1])
 
 
 def test_adding_movies_empties_the_neighbour_cache(writable_store, embedder):

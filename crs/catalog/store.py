@@ -265,21 +265,16 @@ class MovieStore:
 
     def _search_cached(self, keys: list[tuple[str, str]], queries: np.ndarray, n: int,
                        exclude: set[str]) -> list[list[tuple[Movie, float]]]:
-        """:meth:`search_each` of unit ``queries`` named by ``keys``, Chroma's neighbour ids
-        cached per (key, fetch size). Chroma's answer for a query does not change until the
-        collection does (:meth:`add_movies` empties the cache); the excluded ids are dropped
-        and the scores recomputed from the vectors as in :meth:`search_each`."""
+        """:meth:`search_each` of unit ``queries`` named by ``keys``, the neighbour ids
+        (:meth:`_neighbour_ids`) cached per (key, fetch size). The answer for a query does not
+        change until the collection does (:meth:`add_movies` empties the cache); the excluded
+        ids are dropped and the scores recomputed from the vectors as in :meth:`search_each`."""
         fetch = min(len(self.index), n + sum(1 for i in exclude if i in self.index))
         cache = self._neighbours
         found = [cache.get((key, fetch)) for key in keys]  # read once: a parallel turn may empty the cache
         missing = [row for row, ids in enumerate(found) if ids is None]
         if missing:
-            exact = self._exact_index()
-            if exact is not None:  # the movies with content, searched exactly (crs.catalog.exact_search)
-                movies = self.index.movies
-                answers = [[movies[r].id for r in rows.tolist()] for rows in exact.top(queries[missing], fetch)]
-            else:
-                answers = self._collection.query(query_embeddings=queries[missing], n_results=fetch, include=[])["ids"]
+            answers = self._neighbour_ids(queries[missing], fetch)
             if len(cache) + len(missing) > self.NEIGHBOUR_CACHE:
                 cache.clear()
             for row, ids in zip(missing, answers):
@@ -290,6 +285,16 @@ class MovieStore:
             vectors = self._matrix[[row_of.get(i, 0) for i in ids]]
             out.append(self._ranked(self._scored(ids, vectors, queries[row:row + 1], exclude), n))
         return out
+
+    def _neighbour_ids(self, queries: np.ndarray, fetch: int) -> list[list[str]]:
+        """Ids of each unit query's ``fetch`` nearest movies, with the vector matrix loaded:
+        exact among the movies with content (crs.catalog.exact_search) when there are not too
+        many of them, else Chroma's answer."""
+        exact = self._exact_index()
+        if exact is None:
+            return self._collection.query(query_embeddings=queries, n_results=fetch, include=[])["ids"]
+        movies = self.index.movies
+        return [[movies[r].id for r in rows.tolist()] for rows in exact.top(queries, fetch)]
 
     def _exact_index(self) -> ExactIndex | None:
         """The exact index of the loaded matrix (built on first use; None above its size)."""
@@ -307,9 +312,13 @@ class MovieStore:
 
     def _query(self, queries: np.ndarray, n: int, where: dict[str, Any] | None,
                exclude: set[str]) -> tuple[list[list[str]], list[Any]]:
-        """Chroma's neighbour ids per query and, without a vector matrix, their vectors."""
+        """The neighbour ids per query (see :meth:`_neighbour_ids`; Chroma's with a ``where``
+        filter or without a vector matrix) and their vectors."""
         fetch = min(len(self.index), n + sum(1 for i in exclude if i in self.index))
         with_matrix = self._matrix is not None and self._matrix.shape[0] == len(self.index)
+        if with_matrix and not where:
+            ids = self._neighbour_ids(queries, fetch)
+            return ids, [self._matrix[[self.index.row.get(i, 0) for i in row]] for row in ids]
         result = self._collection.query(query_embeddings=queries, n_results=fetch, where=where or None,
                                         include=[] if with_matrix else ["embeddings"])
         ids = result["ids"]
