@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from crs.catalog import store_files as files
-from crs.catalog.exact_search import has_content
+from crs.catalog.exact_search import searchable
 from crs.catalog.models import Movie
 from crs.catalog.store import MovieStore
 
@@ -65,7 +65,7 @@ def test_search_each_equals_one_search_per_vector_with_or_without_the_cache(writ
         assert all(m.id not in exclude for hits in single for m, _ in hits)
         answers[name] = single
     matrix = warm.matrix()
-    searchable = [i for i, m in enumerate(warm.index.movies) if has_content(m) and m.id not in exclude]
+    searchable = [i for i, m in enumerate(warm.index.movies) if searchable(m) and m.id not in exclude]
     for query, found in zip(queries, answers["warm"]):
         scores = matrix[searchable] @ (query / np.linalg.norm(query))
         best = {warm.index.movies[searchable[i]].id for i in np.argsort(-scores)[:25]}
