@@ -65,8 +65,8 @@ def test_search_each_equals_one_search_per_vector_with_or_without_the_cache(writ
         assert all(m.id not in exclude for hits in single for m, _ in hits)
         answers[name] = single
     matrix = warm.matrix()
-    searchable = [i for i, m in enumerate(warm.index.movies) if searchable(m) and m.id not in exclude]
+    rows = [i for i, m in enumerate(warm.index.movies) if searchable(m) and m.id not in exclude]
     for query, found in zip(queries, answers["warm"]):
-        scores = matrix[searchable] @ (query / np.linalg.norm(query))
-        best = {warm.index.movies[searchable[i]].id for i in np.argsort(-scores)[:25]}
+        scores = matrix[rows] @ (query / np.linalg.norm(query))
+        best = {warm.index.movies[rows[i]].id for i in np.argsort(-scores)[:25]}
         assert {m.id for m, _ in found} == best
