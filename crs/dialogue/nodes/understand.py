@@ -8,12 +8,11 @@ from typing import Any
 
 from crs import facets
 from crs.catalog.normalize import norm_words
-from crs.dialogue import policy
+from crs.dialogue import policy, wishes
 from crs.dialogue.deps import DialogueDeps
 from crs.nlu.types import Intent, NLUResult
 from crs.nlu.years import parse_years
 from crs.preferences import Polarity, PreferenceItem, Preferences, Slot
-from crs.recommender.constraints import person_match
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +27,10 @@ def make_understand(deps: DialogueDeps):
         nlu = deps.nlu.parse(text, turn)
         if refiner is not None:
             _refine(refiner, text, nlu, turn)
-        nlu = _with_facets(_with_audience(nlu, turn), turn)
+        nlu = wishes.with_facets(wishes.with_audience(nlu, turn), turn)
         preface: list[str] = []
         if nlu.other_people:  # "something similar by someone else"
-            _away_from_person(nlu, prefs, list(state.get("shown") or []), turn, preface, deps,
+            wishes.away_from_person(nlu, prefs, list(state.get("shown") or []), turn, preface, deps,
                               f"{state['session_id']}|{turn}")
         if nlu.ambiguous:  # "Heat and Collateral": the Heat that shares Collateral's director
             _settle_by_company(nlu, prefs, turn, preface, deps, f"{state['session_id']}|{turn}")
@@ -79,7 +78,7 @@ def make_understand(deps: DialogueDeps):
         if nlu.has(Intent.CHANGE_MIND):
             _replace_likes(prefs, nlu)
         for item in nlu.items:
-            _drop_same_facet(prefs, item)
+            wishes.drop_same_facet(prefs, item)
             prefs.add(item)
         if nlu.year_min is not None:
             prefs.year_min = nlu.year_min
@@ -242,90 +241,6 @@ def resolve_clarification(pending: dict[str, Any], nlu: NLUResult, text: str, de
         if item.slot == Slot.MOVIE and item.value in pending["candidates"]:
             return item.value
     return None
-
-
-#: Who watches -> the mood that scores for them (the lexicon's "kids" mood favours family
-#: and animation films, softly). A couple has no preference slot yet; length and language
-#: wishes are facets (see _with_facets).
-_AUDIENCE_MOOD = {"kids": "kids", "family": "kids"}
-
-
-#: Genres not shown to an audience unless asked for: horror is no film for children.
-_AUDIENCE_UNWANTED = {"kids": ("horror",)}
-
-
-def _with_audience(nlu: NLUResult, turn: int) -> NLUResult:
-    """"Something for my kids", "to watch with my whole family": the NLU reports the
-    audience; the preferences keep it as the "kids" mood (soft), unless the message asks
-    for the family genre outright ("a family movie"). Children watching also rules out
-    horror (a stated preference the user sees and can remove), unless they asked for it."""
-    audience = getattr(nlu, "audience", None) or ""
-    for genre in _AUDIENCE_UNWANTED.get(audience, ()):
-        if not any(i.slot == Slot.GENRE and i.value == genre for i in nlu.items):
-            nlu.items.append(PreferenceItem(slot=Slot.GENRE, value=genre, polarity=Polarity.DISLIKE, label=genre,
-                                            turn=turn))
-    mood = _AUDIENCE_MOOD.get(audience)
-    if audience == "family" and any(i.slot == Slot.GENRE and i.value == "family" for i in nlu.items):
-        return nlu  # "a family movie": the genre says it already
-    if mood and not any(i.slot == Slot.MOOD and i.value == mood for i in nlu.items):
-        nlu.items.append(PreferenceItem(slot=Slot.MOOD, value=mood, polarity=Polarity.LIKE, label=mood, turn=turn))
-        if Intent.PREFERENCE not in nlu.intents:
-            nlu.intents.append(Intent.PREFERENCE)
-    return nlu
-
-
-def _with_facets(nlu: NLUResult, turn: int) -> NLUResult:
-    """"Something short", "under 90 minutes", "French films", "Pixar movies": the NLU reports
-    the length, language and studio wishes; the preferences keep each as a mood whose value
-    is a facet word (:mod:`crs.facets`), scored from the corpus's runtimes, languages and
-    production companies."""
-    for value in (nlu.runtime, nlu.language, nlu.studio):
-        if value and not any(i.slot == Slot.MOOD and i.value == value for i in nlu.items):
-            nlu.items.append(PreferenceItem(slot=Slot.MOOD, value=value, polarity=Polarity.LIKE,
-                                            label=facets.label(value), turn=turn))
-            if Intent.PREFERENCE not in nlu.intents:
-                nlu.intents.append(Intent.PREFERENCE)
-    return nlu
-
-
-def _drop_same_facet(prefs: Preferences, item: PreferenceItem) -> None:
-    """A new length, language or studio wish replaces the earlier one ("short" after "long")."""
-    if item.slot == Slot.MOOD and facets.is_facet(item.value):
-        for old in [i for i in prefs.items if i.slot == Slot.MOOD and facets.same_kind(i.value, item.value)]:
-            prefs.remove(Slot.MOOD, old.value)
-
-
-#: At most this many of the person's films become the anchors of "something similar by someone else".
-OTHER_PEOPLE_ANCHORS = 5
-
-
-def _away_from_person(nlu: NLUResult, prefs: Preferences, shown: list[str], turn: int, preface: list[str],
-                      deps: DialogueDeps, seed: str) -> None:
-    """"I've seen all of his, something similar by someone else": the person last asked for
-    (when the message names no one) stops being wanted and is avoided, and the films of theirs
-    this session showed or the user named become the liked movies to find similar ones from.
-    The change is made to the preferences before the contradiction check, so it is no
-    "you said you like him" question; the reply says what was done."""
-    if any(i.slot == Slot.PERSON for i in nlu.items):
-        return  # "other directors like Nolan": a person is named, the usual reading holds
-    liked = [i for i in prefs.items if i.slot == Slot.PERSON and i.polarity == Polarity.LIKE]
-    if not liked:
-        return
-    latest = max(i.turn for i in liked)
-    people = [i.value for i in liked if i.turn == latest]
-    ids = dict.fromkeys([*prefs.liked_movies, *prefs.seen_movies, *shown])
-    films = [m for i in ids if (m := deps.index.get(i)) is not None and person_match(m, people)]
-    for person in people:
-        prefs.remove(Slot.PERSON, person)
-        nlu.items.append(PreferenceItem(slot=Slot.PERSON, value=person, polarity=Polarity.DISLIKE, label=person,
-                                        turn=turn))
-    for movie in films[:OTHER_PEOPLE_ANCHORS]:
-        if movie.id not in prefs.liked_movies:
-            nlu.items.append(PreferenceItem(slot=Slot.MOVIE, value=movie.id, polarity=Polarity.LIKE,
-                                            label=movie.display, turn=turn))
-    if Intent.PREFERENCE not in nlu.intents:
-        nlu.intents.append(Intent.PREFERENCE)
-    preface.append(deps.prompts.reply("other_people", seed, people=" and ".join(people)))
 
 
 def _is_feedback(nlu: NLUResult) -> bool:
