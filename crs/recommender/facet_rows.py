@@ -20,6 +20,7 @@ class FacetRows:
     language: np.ndarray  # object: ISO 639-1 code, "" when unknown
     companies: list[tuple[str, ...]]  # production companies, () when unknown
     _studio_fit: dict[str, np.ndarray] = field(default_factory=dict)  # studio -> fit of every row
+    _pools: dict[tuple[Facet, int], np.ndarray] = field(default_factory=dict)  # (facet, n) -> pool rows
 
     @classmethod
     def build(cls, movies: Sequence[Movie]) -> "FacetRows":
@@ -50,9 +51,13 @@ class FacetRows:
         return found
 
     def pool(self, facet: Facet, rows_by_popularity: np.ndarray, n: int) -> np.ndarray:
-        """The ``n`` most popular rows (of ``rows_by_popularity``) in the wished language or
-        from the wished studio (none for a length wish: every pool has films of any length)."""
+        """The ``n`` most popular rows (of ``rows_by_popularity``, the same order on every call:
+        the answer is kept per wish) in the wished language or from the wished studio (none for
+        a length wish: every pool has films of any length)."""
         if facet.kind == "runtime":
             return rows_by_popularity[:0]
-        keep = self.fit(facet, rows_by_popularity) > 0
-        return rows_by_popularity[np.flatnonzero(keep)[:n]]
+        found = self._pools.get((facet, n))
+        if found is None:  # once per wish: a check over the whole catalogue, the same every turn
+            keep = self.fit(facet, rows_by_popularity) > 0
+            found = self._pools[(facet, n)] = rows_by_popularity[np.flatnonzero(keep)[:n]]
+        return found

@@ -92,7 +92,7 @@ class HybridRetriever:
         self._indexed_manifest: object = None  # the store manifest the indexes were built for
         self._mood_hits: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # mood -> per row hits, -1: not yet
         self._rows: _RowFacts | None = None
-        self._facets: FacetRows | None = None  # runtime and language per store row
+        self._facets: FacetRows | None = None  # runtime, language and companies per store row
         self._popular_rows = np.zeros(0, np.intp)  # store rows in popularity order (= _popular)
         self._collab_cache: dict[tuple, dict[str, float]] = {}  # the collaborative model's recent answers
 
