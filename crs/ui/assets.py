@@ -91,15 +91,29 @@ const describe = () => {
   t.setAttribute("aria-expanded", String(isOpen()));
   t.setAttribute("aria-controls", "crs-sidebar");
 };
+// Gradio (6.31's Sidebar) shifts the page right by --overlap-amount while the drawer is open,
+// measured only on mount and on window resize: a layout that settles later (styles arriving
+// late on a busy machine, a scrollbar appearing) left the chat under the drawer. Same formula,
+// re-checked whenever the layout may have moved.
+const refit = () => {
+  const s = sidebar();
+  const wrap = s?.closest(".wrap");
+  if (!s || !wrap || !isOpen()) return;
+  const want = Math.max(0, s.getBoundingClientRect().width - wrap.getBoundingClientRect().left + 30);
+  const root = document.documentElement;
+  const have = parseFloat(getComputedStyle(root).getPropertyValue("--overlap-amount")) || 0;
+  if (Math.abs(want - have) > 1) root.style.setProperty("--overlap-amount", `${want}px`);
+};
 let tries = 0;
 const initSidebar = () => {
   const t = toggle();
   if (!t) { if (tries++ < 100) setTimeout(initSidebar, 100); return; }
   if (window.innerWidth > 1024 && !isOpen()) t.click();
-  // Gradio measures how far to shift the page for the open sidebar only on resize.
-  [0, 250].forEach((ms) => setTimeout(() => window.dispatchEvent(new Event("resize")), ms));
   describe();
-  new MutationObserver(describe).observe(sidebar(), {attributes: true, attributeFilter: ["class"]});
+  refit();
+  new MutationObserver(() => { describe(); refit(); }).observe(sidebar(), {attributes: true, attributeFilter: ["class"]});
+  new ResizeObserver(refit).observe(document.documentElement);
+  setInterval(refit, 1000);  // a move without a resize (the page centring itself) has no event
 };
 initSidebar();
 const button = element.querySelector(".crs-theme");
