@@ -13,17 +13,17 @@ def summarize(prefs: Preferences, limit: int = 4) -> str:
     parts: list[str] = []
     liked = prefs.labels_liked_movies()
     if liked:
-        parts.append("you liked " + _join(liked[-3:]))
+        parts.append("you liked " + join_words(liked[-3:]))
     if prefs.liked_people:
-        parts.append("with " + _join(prefs.liked_people[-2:]))
+        parts.append("with " + join_words(prefs.liked_people[-2:]))
     if prefs.liked_genres:
-        parts.append(_join(prefs.liked_genres[-3:]))
+        parts.append(join_words(prefs.liked_genres[-3:]))
     moods = prefs.labels(Slot.MOOD, Polarity.LIKE) + prefs.values(Slot.KEYWORD, Polarity.LIKE)
     if moods:  # labels: a length or language wish reads "short (up to 100 min)", "French"
-        parts.append(_join(moods[-2:]))
+        parts.append(join_words(moods[-2:]))
     nots = prefs.disliked_genres + prefs.disliked_people + prefs.disliked_moods + prefs.disliked_keywords
     if nots:
-        parts.append("no " + _join(nots[-3:], "or"))
+        parts.append("no " + join_words(nots[-3:], "or"))
     if prefs.year_min is not None and prefs.year_max is not None:
         parts.append(f"{prefs.year_min}–{prefs.year_max}")
     elif prefs.year_min is not None:
@@ -33,7 +33,8 @@ def summarize(prefs: Preferences, limit: int = 4) -> str:
     return "; ".join(parts[:limit]) or "your taste"
 
 
-def _join(items: list[str], word: str = "and") -> str:
+def join_words(items: list[str], word: str = "and") -> str:
+    """["a", "b", "c"] -> "a, b and c" (repeats dropped)."""
     items = list(dict.fromkeys(items))
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {word} " + items[-1]
 

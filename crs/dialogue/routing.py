@@ -18,6 +18,8 @@ def route_turn(state: dict[str, Any]) -> TurnRoute:
         return "greeting"
     if act.get("ambiguous") or act.get("conflict"):
         return "clarification"
+    if act.get("feedback") == "about":  # a question about one movie, shown or named
+        return "feedback"
     if has_recs and act.get("feedback") in {"seen", "reject", "accept", "why"}:
         return "feedback"
     if act.get("goodbye") and not act.get("new_info"):
@@ -33,7 +35,7 @@ def route_turn(state: dict[str, Any]) -> TurnRoute:
 
 def route_after_feedback(state: dict[str, Any]) -> AfterFeedback:
     """Seen and reject ask for a fresh list; accept ends the turn unless it asks for more
-    ("the second one sounds good, anything like it?"); why ends the turn."""
+    ("the second one sounds good, anything like it?"); why and questions about a movie end the turn."""
     act = state.get("act") or {}
     kind = act.get("feedback")
     if kind == "accept" and act.get("more"):

@@ -47,6 +47,8 @@ class DialogueState(TypedDict, total=False):
         asked: Attributes asked about so far (never asked twice).
         conflict: An open contradiction (``policy.Conflict.to_state()``): {"kind", "first",
             "second"}, each side {"label", "item" | "year_min"/"year_max"}.
+        focus: The movie of the last question about one movie and what was asked
+            ({"movie", "aspects", "turn"}), so "who's in it?" and "and the second?" follow.
         options: Per-session options set from the web UI ({"n_recommendations": int,
             "include_seen": bool}); missing keys mean the product defaults.
     """
@@ -72,3 +74,4 @@ class DialogueState(TypedDict, total=False):
     question: dict[str, Any] | None
     asked: list[str]
     conflict: dict[str, Any] | None
+    focus: dict[str, Any] | None

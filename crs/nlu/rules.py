@@ -18,6 +18,7 @@ from crs.catalog.normalize import norm_words
 from crs.nlu import attributes
 from crs.nlu.lexicon import Lexicon, load_lexicon
 from crs.nlu.people import PeopleIndex
+from crs.nlu.questions import aspects as question_aspects
 from crs.nlu.topics import TopicReader
 from crs.nlu.types import Intent, NLUResult
 from crs.nlu.years import bare_years, parse_years
@@ -84,6 +85,7 @@ _ASK_ABOUT = re.compile(
     r"(?:can|could) you (?:give|tell) me (?:\w+ ){0,3}?(?:info|information|details|facts|about|who|what|when)|"
     r"tell me (?:about|more)|what (?:can|do) you (?:tell me|know))\b", re.IGNORECASE)
 _REQUEST = re.compile(r"\b(?:recommend\w*|suggest\w*|any (?:\w+ ){0,2}?(?:movies?|films?|ones|ideas)|anything|something|"
+                      r"what(?:'?s| is| are) (?:some|a few)\b|"
                       r"what(?:'?s| is| are)(?: else| out there| (?:a|an|another|some)(?: good| great)? (?:movie|film|one)s?)? (?:similar to|like)(?=\s+\w)|what(?:'?s| is| are) (?:a |an |some )?(?:good|great|"
                       r"decent|fun|nice|solid)\b|"
                       r"looking for|is there|are there|do you have|have you got|what should i|what about|how about|"
@@ -145,10 +147,13 @@ class RuleNLU:
             # "not the sequels or prequels": the franchise of the liked movies (crs.recommender.hybrid)
             result.items.append(PreferenceItem(slot=Slot.KEYWORD, value=SEQUEL, polarity=Polarity.DISLIKE,
                                                label=SEQUEL, turn=turn))
-        result.audience = attributes.audience(text)
-        result.runtime = attributes.runtime(text)
-        result.language = attributes.language(text)
-        result.studio = studio[0] if studio else None
+        result.asks = question_aspects(" ".join(text[a:b] for a, b in questions)) if questions else []
+        # "how long is it?", "is it in French?": the question's words are no length or language wish
+        wish_text = _blank(text, questions) if result.asks else text
+        result.audience = attributes.audience(wish_text)
+        result.runtime = attributes.runtime(wish_text)
+        result.language = attributes.language(wish_text)
+        result.studio = studio[0] if studio and wish_text[studio[1][0]:studio[1][1]].strip() else None
         result.other_people = attributes.other_people(text)
         years = parse_years(text, self.reference_year)
         result.year_min, result.year_max = years.year_min, years.year_max
@@ -204,6 +209,8 @@ class RuleNLU:
                 negated = _negated(prefix)
                 not_seen = bool(_NOT_SEEN.search(prefix))
                 seen = bool(_SEEN.search(prefix[-60:])) and not not_seen
+                if asking and m.candidates:  # "who directed Heat?": the best-known Heat unless the year says
+                    result.about_movies.append((m.chosen or m.candidates[0]).id)
                 if re.search(r"\bwhy\b", prefix) or asking:
                     polarity = None  # "why Heat?" points at a shown movie; "is Heat good?" asks; no taste
                 elif seen_before and re.fullmatch(r"\W*(?:and\s+|but\s+)?not(?:\s+yet)?\W*", prefix):
@@ -374,6 +381,13 @@ def _names_a_show(text: str, mention: Mention) -> bool:
     if mention.text.startswith("@") or mention.year is not None:
         return False
     return bool(_SHOW_AFTER.match(text[mention.end:]) or _SHOW_BEFORE.search(text[:mention.start]))
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with the spans spaced out (offsets kept)."""
+    for a, b in spans:
+        text = text[:a] + " " * (b - a) + text[b:]
+    return text
 
 
 def _overlaps(mention: Mention, span: tuple[int, int]) -> bool:

@@ -47,6 +47,10 @@ class NLUResult:
         language: A language wish ("in French" -> "french", "foreign films" -> "foreign").
         studio: A studio wish ("Pixar movies" -> "pixar"; a key of ``crs.facets.STUDIOS``).
         other_people: The message wants films like the person's, by others ("by someone else").
+        asks: What a question about a movie asks ("who directed it?" -> ["director"]; a
+            ``crs.nlu.questions`` aspect, or "tone:scary").
+        about_movies: Ids of the movies a question names ("who stars in Heat?"; an ambiguous
+            title gives its best-known film).
     """
 
     intents: list[Intent] = field(default_factory=list)
@@ -64,6 +68,8 @@ class NLUResult:
     language: str | None = None
     studio: str | None = None
     other_people: bool = False
+    asks: list[str] = field(default_factory=list)
+    about_movies: list[str] = field(default_factory=list)
 
     def has(self, intent: Intent) -> bool:
         return intent in self.intents

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crs.dialogue import facts
 from crs.dialogue.deps import DialogueDeps
 from crs.dialogue.state import Phase
 from crs.preferences import Polarity, PreferenceItem, Preferences, Slot
@@ -13,6 +14,8 @@ def make_feedback(deps: DialogueDeps):
     def feedback(state: dict[str, Any]) -> dict[str, Any]:
         seed = f"{state['session_id']}|{state['turn']}"
         kind = state["act"]["feedback"]
+        if kind == "about":
+            return _about(state["act"]["about"], state.get("last_recs") or [], deps, seed)
         recs = state.get("last_recs") or []
         named = [r for r in recs if r["id"] in set(state.get("mentioned") or [])]
         targets = named or _targets(recs, state.get("refs") or [], kind)
@@ -46,6 +49,19 @@ def make_feedback(deps: DialogueDeps):
                 "feedback_events": events}
 
     return feedback
+
+
+def _about(about: dict[str, Any], recs: list[dict[str, Any]], deps: DialogueDeps, seed: str) -> dict[str, Any]:
+    """Answer a question about one movie from the corpus; one about a shown movie counts as
+    interest in it (a "why" event, the same mild signal)."""
+    movie = deps.index.get(about["movie"]) if about.get("movie") else None
+    if movie is None:
+        reply = deps.prompts.reply("about_where" if about["aspects"] == ["where"] else "about_which", seed,
+                                   title="it")
+        return {"phase": Phase.FEEDBACK.value, "reply": reply, "feedback_events": []}
+    events = [{"movie_id": movie.id, "kind": "why"}] if any(r["id"] == movie.id for r in recs) else []
+    return {"phase": Phase.FEEDBACK.value, "reply": facts.answer(movie, about["aspects"], deps.prompts, seed),
+            "feedback_events": events}
 
 
 def _targets(recs: list[dict[str, Any]], refs: list[int], kind: str) -> list[dict[str, Any]]:

@@ -28,6 +28,12 @@ def make_understand(deps: DialogueDeps):
         if refiner is not None:
             _refine(refiner, text, nlu, turn)
         nlu = wishes.with_facets(wishes.with_audience(nlu, turn), turn)
+        about = None if state.get("pending") else _about(nlu, text, state, deps)
+        _like_focus(nlu, text, state, deps)
+        if about is not None:  # "who directed the second one?": answered from the corpus, nothing else changes
+            return {"act": {"reset": False, "feedback": "about", "about": about}, "intent": Intent.ASK_ABOUT.value,
+                    "refs": nlu.refers_to_shown, "mentioned": nlu.mentioned, "preface": "", "feedback_events": [],
+                    "recommendations": [], "focus": dict(about, turn=turn) if about["movie"] else state.get("focus")}
         preface: list[str] = []
         if nlu.other_people:  # "something similar by someone else"
             wishes.away_from_person(nlu, prefs, list(state.get("shown") or []), turn, preface, deps,
@@ -39,7 +45,7 @@ def make_understand(deps: DialogueDeps):
         if nlu.has(Intent.RESET):
             return {"preferences": Preferences().model_dump(mode="json"), "pending": None, "excluded": [], "shown": [],
                     "last_recs": [], "preface": "", "feedback_events": [], "recommendations": [],
-                    "question": None, "asked": [], "conflict": None,
+                    "question": None, "asked": [], "conflict": None, "focus": None,
                     "intent": Intent.RESET.value, "act": {"reset": True}}
         resolved_pending = False
         if pending:
@@ -120,6 +126,42 @@ def make_understand(deps: DialogueDeps):
         }
 
     return understand
+
+
+def _about(nlu: NLUResult, text: str, state: dict[str, Any], deps: DialogueDeps) -> dict[str, Any] | None:
+    """``{"movie": id | None, "aspects": [...]}`` when the message only asks about a movie
+    ("how long is it?", "and the second?"); None when it also states a taste or asks for
+    something else (then the usual flow reads it)."""
+    from crs.dialogue import facts
+
+    if nlu.items or nlu.ambiguous or any(nlu.has(i) for i in (Intent.RESET, Intent.ASK_WHY, Intent.SEEN, Intent.REJECT)):
+        return None
+    aspects = facts.aspects_of(nlu, text, state.get("focus"), state["turn"])
+    if not aspects:
+        return None
+    prefs = Preferences.model_validate(state.get("preferences") or {})
+    known = [*prefs.liked_movies, *(state.get("shown") or [])]
+    movie, pointed = facts.subject(nlu, text, list(state.get("last_recs") or []), state.get("focus"), aspects,
+                                   deps.index, known)
+    if not pointed:
+        return None
+    return {"movie": movie, "aspects": aspects}
+
+
+def _like_focus(nlu: NLUResult, text: str, state: dict[str, Any], deps: DialogueDeps) -> None:
+    """"What is Inception about?" then "sounds good, more like it": the movie just talked
+    about becomes a like (a shown one is handled as feedback on the list)."""
+    from crs.dialogue import facts
+
+    focus = state.get("focus") or {}
+    movie = deps.index.get(focus["movie"]) if focus.get("movie") and focus.get("turn") == state["turn"] - 1 else None
+    shown = {r["id"] for r in state.get("last_recs") or []}
+    if (movie is None or movie.id in shown or nlu.items or nlu.refers_to_shown or nlu.asks
+            or not (nlu.has(Intent.MORE) or nlu.has(Intent.ACCEPT)) or not facts.points_back(text)):
+        return
+    nlu.items.append(PreferenceItem(slot=Slot.MOVIE, value=movie.id, polarity=Polarity.LIKE, label=movie.display,
+                                    turn=state["turn"]))
+    nlu.mentioned.append(movie.id)
 
 
 def _settle_by_company(nlu: NLUResult, prefs: Preferences, turn: int, preface: list[str], deps: DialogueDeps,
