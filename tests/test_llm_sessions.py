@@ -124,6 +124,9 @@ def test_wording_validation_rules() -> None:
     assert not wording.validate("Ronin " * 200, draft, recs).ok  # far longer than the draft
     assert not wording.validate("Fans of Alien should try Ronin.", draft, recs).ok  # a title mid-sentence
     assert wording.validate("Ronin it is. Enjoy!", draft, recs).ok
+    facts = "Ronin (1998) runs 122 minutes (2 h 02)."
+    assert wording.validate("Ronin (1998) is 122 minutes long, just over 2 hours.", facts, []).ok
+    assert not wording.validate("Ronin (1998) runs about 120 minutes.", facts, []).ok  # a number not in the draft
 
 
 def test_unreachable_server_gives_a_notice_and_the_template_answers(service, small_movies) -> None:  # noqa: F811

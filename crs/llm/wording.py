@@ -5,7 +5,7 @@ and words it with templates. When the session's backend has a model, this step a
 to reword that draft, streaming, and then validates the whole answer against the draft:
 
 * every recommended title is still there, and no other corpus title appears;
-* every year in the answer is a year of the draft;
+* every year (every number: "runs 109 minutes") in the answer is one of the draft;
 * it is not empty, not far longer than the draft, and does not quote the instructions.
 
 If any check fails (or the model fails) the template draft is the reply. The prompts
@@ -24,6 +24,7 @@ from typing import Any
 from crs.catalog.normalize import norm_title, norm_words
 
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+_NUMBER = re.compile(r"\d+")
 #: Runs of capitalised words (with the small words titles contain), candidates for titles.
 _CAPS_RUN = re.compile(r"(?:[A-Z0-9][\w'’:\-]*)(?:\s+(?:(?:of|the|a|an|and|in|on|to|for|at|by|with|from|&)\s+)*"
                        r"[A-Z0-9][\w'’:\-]*)*")
@@ -93,6 +94,9 @@ class ReplyWording:
         draft_years = set(_YEAR.findall(draft))
         if any(year not in draft_years for year in _YEAR.findall(answer)):
             return Verdict(False, "a year that is not in the draft")
+        draft_numbers = set(_NUMBER.findall(draft))
+        if any(number not in draft_numbers for number in _NUMBER.findall(answer)):
+            return Verdict(False, "a number that is not in the draft")  # "runs 109 minutes" must stay 109
         if any(w in folded for w in self._prompt_windows):
             return Verdict(False, "quotes the instructions")
         draft_folded = norm_words(draft)
