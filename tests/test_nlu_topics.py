@@ -269,3 +269,8 @@ def test_a_title_said_to_be_a_tv_show_is_not_the_film(text, linked):
     linker = TitleLinker(index, blocked=set(lex.genres) | set(lex.moods))
     result = RuleNLU(linker, PeopleIndex(index, linker.starters), reference_year=2020).parse(text)
     assert bool(result.mentioned) is linked, result.mentioned
+
+
+@pytest.mark.parametrize("text, topic", [("something about music instead", "music"), ("a movie about dogs tonight", "dog")])
+def test_a_topic_ends_before_instead_or_tonight(nlu, text, topic):
+    assert [v for v, p in _items(nlu.parse(text), Slot.KEYWORD) if p == Polarity.LIKE] == [topic]

@@ -42,7 +42,8 @@ _ABOUT = frozenset({"about", "involving", "featuring"})
 #: Words that end a topic: what follows is another wish ("from the 80s", "but", "please").
 _STOP = frozenset({"but", "though", "please", "pls", "that", "which", "from", "before", "after", "since", "for",
                    "starring", "directed", "by", "like", "without", "except", "not", "no", "preferably", "ideally",
-                   "maybe", "if", "because", "so", "set", "made", "released", "with", "where", "when", "_"})
+                   "maybe", "if", "because", "so", "set", "made", "released", "with", "where", "when", "_",
+                   "instead", "anymore", "tonight", "today", "now", "again", "too", "also", "rather"})
 _LEADING = frozenset({"a", "an", "the", "some", "any", "lots", "lot", "of", "plenty", "many", "more"})
 #: A topic must not be one of these (after its articles): "about it", "about the director".
 _NOT_TOPICS = frozenset({"it", "that", "this", "them", "those", "these", "him", "her", "me", "you", "us", "what",

@@ -226,9 +226,9 @@ def _act(nlu: NLUResult, prefs: Preferences, ambiguous: bool, resolved: bool) ->
 
 
 def _replace_likes(prefs: Preferences, nlu: NLUResult) -> None:
-    """"Sci-fi instead", "on second thought, a comedy": the new genres (or people) replace
-    the ones liked before rather than adding to them."""
-    for slot in (Slot.GENRE, Slot.PERSON):
+    """"Sci-fi instead", "on second thought, a comedy", "something about music instead":
+    the new genres (people, topics) replace the ones liked before rather than adding to them."""
+    for slot in (Slot.GENRE, Slot.PERSON, Slot.KEYWORD):
         if any(i.slot == slot and i.polarity == Polarity.LIKE for i in nlu.items):
             prefs.items = [i for i in prefs.items if not (i.slot == slot and i.polarity == Polarity.LIKE)]
 
