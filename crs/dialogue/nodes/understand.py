@@ -48,6 +48,7 @@ def make_understand(deps: DialogueDeps):
                     "question": None, "asked": [], "conflict": None, "focus": None,
                     "intent": Intent.RESET.value, "act": {"reset": True}}
         resolved_pending = False
+        queued: list[dict[str, Any]] = []
         if pending:
             choice = resolve_clarification(pending, nlu, text, deps)
             if choice is not None:
@@ -58,8 +59,11 @@ def make_understand(deps: DialogueDeps):
                                                   title=movie.display if movie else choice))
                 resolved_pending = True
                 nlu = _without_answer(nlu, movie, pending["candidates"])
+                queued = list(pending.get("queue") or [])  # "Parasite and Oldboy": Oldboy's question next
             else:
                 excluded.extend(pending["candidates"])
+                for other in pending.get("queue") or []:  # the first question went unanswered: so do these
+                    excluded.extend(other["candidates"])
             pending = None
         seed = f"{state['session_id']}|{turn}"
         asked = list(state.get("asked") or [])
@@ -95,18 +99,16 @@ def make_understand(deps: DialogueDeps):
             prefs.year_min = None if nlu.year_max is not None and nlu.year_min is None else prefs.year_min
         if nlu.ambiguous:
             mention, polarity = nlu.ambiguous[0]
-            # the corpus's spelling, not the user's ("which "Heat" do you mean", also for "heat")
-            title = mention.candidates[0].title if mention.candidates else mention.text
-            pending = {"mention": title, "candidates": [m.id for m in mention.candidates[:4]],
-                       "polarity": polarity.value}
-            for other, _ in nlu.ambiguous[1:]:
-                excluded.extend(m.id for m in other.candidates)
-        act = _act(nlu, prefs, bool(nlu.ambiguous), resolved_pending or resolved_conflict)
-        act["conflict"] = conflict is not None and not nlu.ambiguous
+            pending = _which(mention, polarity)
+            pending["queue"] = [_which(other, p) for other, p in nlu.ambiguous[1:]]
+        elif queued:
+            pending = dict(queued[0], queue=queued[1:])
+        act = _act(nlu, prefs, pending is not None, resolved_pending or resolved_conflict)
+        act["conflict"] = conflict is not None and pending is None
         act["answered"] = answered
         if answered:
             act["can_recommend"] = True
-        if conflict is not None and nlu.ambiguous:  # the title question first; the newer wish wins meanwhile
+        if conflict is not None and pending is not None:  # the title question first; the newer wish wins meanwhile
             _settle_conflict(conflict, nlu, "", prefs, turn, preface, deps, seed)
             conflict = None
         return {
@@ -126,6 +128,13 @@ def make_understand(deps: DialogueDeps):
         }
 
     return understand
+
+
+def _which(mention, polarity: Polarity) -> dict[str, Any]:
+    """The open question "which X do you mean?" for an ambiguous title mention."""
+    # the corpus's spelling, not the user's ("which "Heat" do you mean", also for "heat")
+    title = mention.candidates[0].title if mention.candidates else mention.text
+    return {"mention": title, "candidates": [m.id for m in mention.candidates[:4]], "polarity": polarity.value}
 
 
 def _about(nlu: NLUResult, text: str, state: dict[str, Any], deps: DialogueDeps) -> dict[str, Any] | None:
