@@ -35,6 +35,9 @@ from crs.wiring import build_components
     ("is Inception scary?", ["tone:scary"]),
     ("is that one funny?", ["tone:funny"]),
     ("what kind of movie is it?", ["genre"]),
+    ("which of these is the shortest?", ["compare:shortest"]),
+    ("which one is the most recent?", ["compare:newest"]),
+    ("which of the movies is the oldest", ["compare:oldest"]),
 ])
 def test_aspects_of_a_question(text, expected):
     assert aspects(text) == expected
@@ -130,3 +133,24 @@ def test_an_ambiguous_title_in_a_question_means_the_one_of_this_session():
     nlu = NLUResult(asks=["cast"], about_movies=["h96"])
     assert facts.subject(nlu, "who stars in Heat?", [], None, ["cast"], index, known=["h95"]) == ("h95", True)
     assert facts.subject(nlu, "who stars in Heat?", [], None, ["cast"], index) == ("h96", True)
+
+
+def test_which_of_the_shown_movies_is_the_shortest_or_oldest(service):
+    recs = _listed(service, "q-compare")
+    shown = [_movie(service, r["id"]) for r in recs]
+    timed = [m for m in shown if m.runtime]
+    turn = service.handle_turn("q-compare", "which of these is the shortest?")
+    assert turn["phase"] == "feedback" and not turn["recommendations"]
+    if timed:
+        shortest = min(timed, key=lambda m: m.runtime)
+        assert turn["reply"].startswith(f"{shortest.display} is the shortest of these, at {shortest.runtime} minutes.")
+        assert ("for " + str(len(shown) - len(timed)) + " of them") in turn["reply"] or len(timed) == len(shown)
+        cast = service.handle_turn("q-compare", "who's in it?")  # "it" is the film just named
+        assert shortest.display in cast["reply"]
+    oldest = min(shown, key=lambda m: m.year)
+    again = service.handle_turn("q-compare", "which one is the oldest?")
+    assert again["reply"] == f"{oldest.display} is the oldest of these."
+    newest = max(shown, key=lambda m: m.year)
+    follow = service.handle_turn("q-compare", "and the newest?")
+    assert follow["phase"] == "feedback" and follow["reply"].startswith(newest.title)
+    assert service.handle_turn("q-compare-none", "which one is the longest?")["reply"].startswith("I haven't suggested")

@@ -14,7 +14,7 @@ from typing import Any
 from crs import facets
 from crs.catalog.models import Movie, MovieIndex
 from crs.dialogue.render import join_words
-from crs.nlu.questions import TONES
+from crs.nlu.questions import TONES, bare_compare
 from crs.nlu.types import NLUResult
 from crs.prompts import PromptLibrary
 
@@ -35,9 +35,12 @@ def aspects_of(nlu: NLUResult, text: str, focus: dict[str, Any] | None, turn: in
     second?" right after an answer, the aspects of that answer."""
     if nlu.asks:
         return list(nlu.asks)
-    if focus and focus.get("turn") == turn - 1 and nlu.refers_to_shown and not nlu.items and _FOLLOW_UP.match(text):
+    if not focus or focus.get("turn") != turn - 1 or nlu.items:
+        return []
+    if nlu.refers_to_shown and _FOLLOW_UP.match(text):
         return list(focus.get("aspects") or [])
-    return []
+    how = bare_compare(text)  # "which is the newest?" then "and the oldest?"
+    return [how] if how else []
 
 
 def subject(nlu: NLUResult, text: str, last_recs: list[dict[str, Any]], focus: dict[str, Any] | None,
@@ -70,6 +73,30 @@ def subject(nlu: NLUResult, text: str, last_recs: list[dict[str, Any]], focus: d
 def points_back(text: str) -> bool:
     """The message points at a movie already talked about ("more like it", "sounds good")."""
     return bool(_POINTER.search(text))
+
+
+def pick_by(movies: list[Movie], how: str) -> Movie | None:
+    """The shortest / longest / newest / oldest of ``movies`` the corpus knows that of."""
+    by_runtime = how in {"shortest", "longest"}
+    known = [m for m in movies if (m.runtime if by_runtime else m.year)]
+    if not known:
+        return None
+    return (min if how in {"shortest", "oldest"} else max)(known, key=lambda m: (m.runtime if by_runtime else m.year))
+
+
+def compare(movies: list[Movie], how: str, prompts: PromptLibrary, seed: str) -> str:
+    """"Which of these is the shortest?" (``how``: shortest, longest, newest, oldest) over
+    the shown movies whose length (year) the corpus knows; says how many it does not."""
+    by_runtime = how in {"shortest", "longest"}
+    known = [m for m in movies if (m.runtime if by_runtime else m.year)]
+    what = "running time" if by_runtime else "release year"
+    pick = pick_by(movies, how)
+    if pick is None:
+        return prompts.reply("compare_unknown", seed, what=what)
+    text = prompts.reply("compare_runtime" if by_runtime else "compare_year", seed, title=pick.display, how=how,
+                         minutes=pick.runtime)
+    missing = len(movies) - len(known)
+    return f"{text} {prompts.reply('compare_partial', seed, count=missing, what=what)}" if missing else text
 
 
 def answer(movie: Movie, aspects: list[str], prompts: PromptLibrary, seed: str) -> str:

@@ -50,8 +50,29 @@ _TONE = re.compile(r"\b(?:is|was|isn'?t|wasn'?t)\s+(?:it|that|this|that one|this
                        re.escape(t) for t in sorted(TONES, key=len, reverse=True)) + r")\b", re.IGNORECASE)
 
 
+#: "Which of these is the shortest?": a question about the whole shown list.
+_COMPARE = re.compile(r"\bwhich(?: one)?(?: of (?:these|those|them|the (?:\w+ )?(?:movies|films|ones)))?(?: ones?)?"
+                      r"(?: is|'s| was)? (?:the )?(shortest|longest|newest|oldest|most recent|latest|earliest)\b",
+                      re.IGNORECASE)
+_COMPARE_AS = {"most recent": "newest", "latest": "newest", "earliest": "oldest"}
+#: "and the oldest?" right after such an answer.
+_BARE_COMPARE = re.compile(r"^\W*(?:and|what about|how about)?\s*(?:the )?(shortest|longest|newest|oldest|most recent|"
+                           r"latest|earliest)(?: one)?\W*$", re.IGNORECASE)
+
+
+def bare_compare(text: str) -> str | None:
+    """"and the oldest?" -> "compare:oldest" (only a follow-up reads it so)."""
+    m = _BARE_COMPARE.match(text)
+    return f"compare:{_COMPARE_AS.get(m.group(1).lower(), m.group(1).lower())}" if m else None
+
+
 def aspects(text: str) -> list[str]:
-    """The aspects ``text`` asks about, in a fixed order; a tone ("is it scary?") is ``tone:scary``."""
+    """The aspects ``text`` asks about, in a fixed order; a tone ("is it scary?") is
+    ``tone:scary``; a question about the whole shown list ("which is the shortest?") is
+    ``compare:shortest`` (``shortest``, ``longest``, ``newest`` or ``oldest``) alone."""
+    if m := _COMPARE.search(text):
+        how = m.group(1).lower()
+        return [f"compare:{_COMPARE_AS.get(how, how)}"]
     found = [name for name, pattern in _ASPECTS if pattern.search(text)]
     if "overview" in found and "plot" in found:
         found.remove("plot")  # "tell me about X": the overview holds the plot

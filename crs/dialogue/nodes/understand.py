@@ -148,6 +148,11 @@ def _about(nlu: NLUResult, text: str, state: dict[str, Any], deps: DialogueDeps)
     aspects = facts.aspects_of(nlu, text, state.get("focus"), state["turn"])
     if not aspects:
         return None
+    how = next((a.split(":", 1)[1] for a in aspects if a.startswith("compare:")), None)
+    if how is not None:  # "which of these is the shortest?": about the list; "it" is then that film
+        shown = [m for r in state.get("last_recs") or [] if (m := deps.index.get(r["id"])) is not None]
+        picked = facts.pick_by(shown, how)
+        return {"movie": picked.id if picked else None, "aspects": aspects}
     prefs = Preferences.model_validate(state.get("preferences") or {})
     known = [*prefs.liked_movies, *(state.get("shown") or [])]
     movie, pointed = facts.subject(nlu, text, list(state.get("last_recs") or []), state.get("focus"), aspects,
