@@ -36,6 +36,9 @@ DOMINANCE = 6.0
 #: A title written in lower case and made of everyday words ("loved the matrix", "like heat")
 #: is read as a title only after a cue, and only when the film is this often talked about.
 LOWER_CASE_MIN_POPULARITY = 5.0
+#: A popular film (this many ReDial mentions) is also found by the start of its title, as
+#: people shorten it: "Grand Budapest", "Eternal Sunshine", "Shawshank" (see ``_short_keys``).
+SHORT_TITLE_MIN_POPULARITY = 5.0
 #: Words right before such a span that say a movie follows: "loved", "something like", "seen",
 #: or a list that one of them opened ("liked titanic and heat").
 _LOWER_CUE_RE = re.compile(
@@ -175,6 +178,9 @@ class TitleLinker:
         self.alias_keys: dict[str, list[str]] = defaultdict(list)
         for movie in index.movies:
             self._add_keys(movie)
+        self.short_keys: dict[str, list[str]] = defaultdict(list)
+        for movie in index.movies:
+            self._add_short_keys(movie)
         self._fuzzy_keys: list[str] | None = None
 
     def _add_keys(self, movie: Movie) -> None:
@@ -192,9 +198,32 @@ class TitleLinker:
             if alias and alias != key and movie.id not in self.alias_keys[alias]:
                 self.alias_keys[alias].append(movie.id)
 
+    def _add_short_keys(self, movie: Movie) -> None:
+        """The starts of a popular film's title that people say for it: two or more words
+        not ending in a function word ("grand budapest", "eternal sunshine", not "lord of
+        the"), or a first word that is no everyday word ("shawshank"); never a phrase that
+        is itself a title. Read in text only as written like a title (``_plausible_short``)."""
+        if movie.popularity < SHORT_TITLE_MIN_POPULARITY or _mostly_unfoldable(movie.title):
+            return
+        words = [ascii_fold(m.group()).lower().replace("'", "").replace("\u2019", "").replace("&", "and")
+                 for m in _TOKEN_RE.finditer(movie.title.split(":")[0])]
+        if words and words[0] in _ARTICLES:
+            words = words[1:]
+        subtitled = ":" in movie.title  # "Captain America: Civil War": "captain america" is a start too
+        for k in range(1, len(words) + (1 if subtitled else 0)):
+            last = words[k - 1]
+            if last in self.function_words or last in _ARTICLES or last.isdigit():
+                continue
+            if k == 1 and (len(last) < 6 or last in self.common):
+                continue
+            key = "".join(words[:k])
+            if key not in self.keys and key not in self.alias_keys and movie.id not in self.short_keys[key]:
+                self.short_keys[key].append(movie.id)
+
     def add_movie(self, movie: Movie) -> None:
         """Make a newly added corpus movie linkable."""
         self._add_keys(movie)
+        self._add_short_keys(movie)
         self._fuzzy_keys = None
 
     # ------------------------------------------------------------------ public API
@@ -211,6 +240,9 @@ class TitleLinker:
                 if (key in self.keys or key in self.alias_keys) and self._plausible(text, tokens, i, j, key):
                     found.append((i, j, key))
                     break
+                if key in self.short_keys and self._plausible_short(text, tokens, i, j):
+                    found.append((i, j, key))
+                    break
         found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
         chosen_spans: list[tuple[int, int, str]] = []
         for i, j, key in found:
@@ -221,7 +253,7 @@ class TitleLinker:
             chosen_spans.append((i, j, key))
         for i, j, key in chosen_spans:
             start, end = tokens[i].start, tokens[j - 1].end
-            ids = self.keys.get(key) or self.alias_keys[key]
+            ids = self.keys.get(key) or self.alias_keys.get(key) or self.short_keys[key]
             mentions.append(self._resolve(text[start:end], start, end, ids, self._year_after(text, end)))
         mentions.extend(self._fuzzy(text, taken))
         mentions.sort(key=lambda m: m.start)
@@ -293,6 +325,23 @@ class TitleLinker:
                 and not _LOWER_CUE_RE.search(text[max(0, start - 80):start]):
             return False  # "quiero ver una película": a lower-case word nobody talks about as a film ("Una")
         return True
+
+    def _plausible_short(self, text: str, tokens: list[_Tok], i: int, j: int) -> bool:
+        """A title's start stands for the film only when written like a title (every word
+        capitalised, or quoted) and, for one word, after a cue or with a verdict ("loved
+        Shawshank", "Shawshank was great"): "I grew up in Indiana" names no film."""
+        span = tokens[i:j]
+        start, end = span[0].start, span[-1].end
+        if _speaker_label(text, start, end) or _inside_quote(text, start, end):
+            return False
+        quoted = (start > 0 and text[start - 1] in "\"'\u201c\u2018*") and \
+            (end < len(text) and text[end] in "\"'\u201d\u2019*")
+        capitalised = all(t.raw[0].isupper() or t.norm in self.function_words for t in span) and span[0].raw[0].isupper()
+        if not (quoted or capitalised) or _SEQUEL_NUMBER.match(text[end:end + 16]):
+            return False
+        if len(span) > 1:
+            return True
+        return bool(_LOWER_CUE_RE.search(text[max(0, start - 80):start]) or _LOWER_VERDICT_RE.match(text[end:end + 60]))
 
     @staticmethod
     def _topic(text: str, start: int, end: int) -> bool:
