@@ -307,3 +307,25 @@ def test_a_numbered_sequel_the_corpus_lacks_is_not_its_first_film(nlu):
     assert not any(i.slot == Slot.MOVIE for i in nlu.parse("Recommend Interstellar 7 please").items)
     assert (Slot.MOVIE, "6", Polarity.LIKE) in _items(nlu.parse("I loved The Matrix 10/10"))
     assert (Slot.MOVIE, "6", Polarity.SEEN) in _items(nlu.parse("I watched The Matrix 3 times"))
+
+
+@pytest.mark.parametrize("text, rejects", [
+    ("the second is not my thing", True),
+    ("not really into those", True),
+    ("that one's not my cup of tea", True),
+    ("horror is not my thing", False),  # a genre, not the shown movies
+    ("Not my style, but I'll give it a shot! Thanks!", False),  # accepts
+])
+def test_not_my_thing_rejects_shown_movies(nlu, text, rejects):
+    assert nlu.parse(text).has(Intent.REJECT) is rejects
+
+
+@pytest.mark.parametrize("text, mood, polarity", [
+    ("something to cry to", "sad", Polarity.LIKE),
+    ("a movie that makes me cry", "sad", Polarity.LIKE),
+    ("happier please", "feel-good", Polarity.LIKE),
+    ("but not so violent", "violent", Polarity.DISLIKE),
+])
+def test_mood_phrases(nlu, text, mood, polarity):
+    assert (mood, polarity) in {(i.value, i.polarity) for i in nlu.parse(text).items if i.slot == Slot.MOOD}
+    assert not [i for i in nlu.parse("it was so violent").items if i.slot == Slot.MOOD]  # describes a film

@@ -286,6 +286,20 @@ _CHANGE_CUES = re.compile(r"\b(actually|anymore|any more|after all|instead|chang
                           r"scratch that|rather)\b", re.IGNORECASE)
 
 
+#: "Surprise me", "you pick", "the best movie of all time?": recommend now, ask nothing first.
+_SURPRISE = re.compile(r"\b(?:surprise me|(?:you|u) (?:pick|choose|decide)|dealer'?s choice|"
+                       r"(?:a )?random (?:movie|film|one|pick)|anything (?:is fine|goes|works)|"
+                       r"whatever you (?:like|want|recommend|think|suggest)|"
+                       r"best (?:movies?|films?) (?:ever(?: made)?|of all time)|"
+                       r"(?:i )?don'?t (?:care|mind),? (?:just )?(?:pick|recommend|suggest|show me) (?:something|anything|one))\b",
+                       re.IGNORECASE)
+
+
+def says_surprise(text: str) -> bool:
+    """The user leaves the choice to the bot: recommend well-liked films at once."""
+    return bool(_SURPRISE.search(text))
+
+
 def says_change_of_mind(text: str, nlu_change: bool) -> bool:
     """The user marked the new wish as replacing the old one ("actually", "instead")."""
     return nlu_change or bool(_CHANGE_CUES.search(text))

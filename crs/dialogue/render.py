@@ -8,6 +8,10 @@ from crs.preferences import Polarity, Preferences, Slot
 from crs.recommender.types import Candidate
 
 
+#: The digest of preferences that say nothing yet.
+NOTHING_STATED = "your taste"
+
+
 def summarize(prefs: Preferences, limit: int = 4) -> str:
     """A short, readable digest: "you liked Up (2009), Coco (2017); no horror; from 1980"."""
     parts: list[str] = []
@@ -30,7 +34,7 @@ def summarize(prefs: Preferences, limit: int = 4) -> str:
         parts.append(f"from {prefs.year_min} on")
     elif prefs.year_max is not None:
         parts.append(f"up to {prefs.year_max}")
-    return "; ".join(parts[:limit]) or "your taste"
+    return "; ".join(parts[:limit]) or NOTHING_STATED
 
 
 def join_words(items: list[str], word: str = "and") -> str:

@@ -62,6 +62,19 @@ def drop_same_facet(prefs: Preferences, item: PreferenceItem) -> None:
             prefs.remove(Slot.MOOD, old.value)
 
 
+#: Moods that cannot hold together: a new one drops its opposites ("something to cry to", then "happier").
+MOOD_OPPOSITES = {"sad": {"feel-good", "light"}, "feel-good": {"sad", "dark"}, "light": {"sad", "dark", "intense", "gritty"},
+                  "dark": {"feel-good", "light"}, "intense": {"light"}, "gritty": {"light"}}
+
+
+def drop_opposite_mood(prefs: Preferences, item: PreferenceItem) -> None:
+    """A liked mood replaces the liked moods opposite to it ("happier" after "something sad")."""
+    if item.slot == Slot.MOOD and item.polarity == Polarity.LIKE:
+        for old in [i for i in prefs.items if i.slot == Slot.MOOD and i.polarity == Polarity.LIKE
+                    and i.value in MOOD_OPPOSITES.get(item.value, ())]:
+            prefs.remove(Slot.MOOD, old.value)
+
+
 #: At most this many of the person's films become the anchors of "something similar by someone else".
 OTHER_PEOPLE_ANCHORS = 5
 

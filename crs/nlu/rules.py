@@ -61,6 +61,11 @@ _ACCEPT = re.compile(r"\b(sounds? (good|great|interesting)|i'?ll (watch|check|tr
                      re.IGNORECASE)
 _REJECT = re.compile(r"\b(not (interested|for me|really)|no thanks|none of (these|those|them)|don'?t like (those|these|them|any)|"
                      r"not (those|these|that one)|something different)\b", re.IGNORECASE)
+#: "the second is not my thing", "not really into those": about shown movies, not "horror is not my thing".
+_REJECT_SHOWN = re.compile(r"(?:^\W*|\b(?:it|that|this|those|these|they|one|ones|first|second|third|fourth|fifth|last|"
+                           r"1st|2nd|3rd|4th|5th)\W+(?:(?:is|are|was|were|'?s|'?re)\s+)?)(?:(?:really|just)\s+)?"
+                           r"not (?:really )?(?:my (?:thing|type|style|taste|cup of tea|kind of (?:movie|film))|"
+                           r"into (?:that|it|this|those|these|them))\b", re.IGNORECASE)
 _ALL_REF = re.compile(r"\b(all of (them|those|these)|those|these|them|all|both)\b", re.IGNORECASE)
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
              "fifth": 4, "5th": 4, "last": -2}
@@ -344,8 +349,8 @@ class RuleNLU:
                          and (result.refers_to_shown or not any(i.slot == Slot.MOVIE for i in result.items)))
         if seen_feedback:
             intents.append(Intent.SEEN)
-        if _REJECT.search(stripped):
-            intents.append(Intent.REJECT)
+        if _REJECT.search(stripped) or (_REJECT_SHOWN.search(stripped) and not _ACCEPT.search(stripped)):
+            intents.append(Intent.REJECT)  # "not my style, but I'll give it a shot" accepts
         if _BYE.search(stripped):
             intents.append(Intent.GOODBYE)
         stated = (result.items or result.ambiguous or result.year_min is not None or result.year_max is not None
@@ -456,6 +461,8 @@ def _describes(words: list[str], i: int) -> bool:
     """"pretty intense", "it was so dark": a word describing a movie, not a wish (but
     "nothing too violent", "something really dark" are wishes)."""
     before = words[max(0, i - 3):i]
+    if len(before) >= 2 and before[-2] in {"not", "nothing", "less"}:
+        return False  # "but not so violent", "nothing that dark": a wish
     return bool(before) and before[-1] in _COPULA - {"too"} and not any(w in {"something", "anything"} for w in before)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from crs.dialogue.asking import pick_question, question_text
 from crs.dialogue.deps import DialogueDeps
 from crs.dialogue.policy import cumulative, follow_up_wanted, relaxations
-from crs.dialogue.render import rec_dict, summarize
+from crs.dialogue.render import NOTHING_STATED, rec_dict, summarize
 from crs.dialogue.state import Phase
 from crs.preferences import Polarity, Preferences
 from crs.recommender.pipeline import RecResult
@@ -41,6 +41,8 @@ def make_recommendation(deps: DialogueDeps):
         else:
             recs = [rec_dict(c) for c in result.items]
             key = "recommend_more" if shown else "recommend_intro"
+            if summary == NOTHING_STATED:
+                key = "recommend_open_more" if shown else "recommend_open"  # "surprise me": nothing to summarise
             lines = [deps.prompts.reply(key, seed, summary=summary)]
             if dropped:
                 lines.insert(0, deps.prompts.reply("recommend_relaxed_empty", seed, dropped=dropped))

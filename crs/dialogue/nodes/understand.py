@@ -89,6 +89,7 @@ def make_understand(deps: DialogueDeps):
             _replace_likes(prefs, nlu)
         for item in nlu.items:
             wishes.drop_same_facet(prefs, item)
+            wishes.drop_opposite_mood(prefs, item)
             prefs.add(item)
         if nlu.year_min is not None:
             prefs.year_min = nlu.year_min
@@ -107,6 +108,10 @@ def make_understand(deps: DialogueDeps):
         act["conflict"] = conflict is not None and pending is None
         act["answered"] = answered
         if answered:
+            act["can_recommend"] = True
+        if policy.says_surprise(text) and not pending:  # "surprise me": well-liked films now, no question
+            act["ask"] = act["can_recommend"] = True
+        if act["more"] and state.get("last_recs") and not pending:  # "another" after such a list
             act["can_recommend"] = True
         if conflict is not None and pending is not None:  # the title question first; the newer wish wins meanwhile
             _settle_conflict(conflict, nlu, "", prefs, turn, preface, deps, seed)
