@@ -201,3 +201,14 @@ def test_an_ambiguous_title_is_settled_by_the_language_asked_for(redial_store, t
         assert t["phase"] == "recommendation" and "the one in Korean" in t["reply"]
         assert t["preferences"]["liked_movies"] == ["Oldboy (2003)"] and t["preferences"]["moods"] == ["korean"]
         assert any(r["reason"].endswith("in Korean.") for r in t["recommendations"])
+
+
+def test_children_watching_put_comedies_without_a_family_genre_last(movie_store):
+    retriever = HybridRetriever(movie_store)
+    kids = lambda m: bool({"family", "animation"} & set(m.genres))  # noqa: E731
+    plain = retriever.retrieve(RecQuery(preferences=_wish(genre="comedy")), 30)
+    assert not all(kids(c.movie) for c in plain[:10])  # the wish changes something
+    found = retriever.retrieve(RecQuery(preferences=_wish("kids", genre="comedy")), 30)
+    assert all(kids(c.movie) for c in found[:5]), [(c.movie.display, c.movie.genres) for c in found[:5]]
+    fits = [kids(c.movie) for c in found if c.movie.genres]
+    assert fits == sorted(fits, reverse=True)  # every known misfit after every fit

@@ -405,7 +405,8 @@ class HybridRetriever:
         genre of that mood; -1.5 and -4.0 for an unwanted mood's (the same float64 steps,
         in the same order, for every candidate). A length, language or studio wish (a facet,
         :mod:`crs.facets`) gives ``FACET_FIT`` to a film known to fit and takes
-        ``FACET_MISS`` from one known not to."""
+        ``FACET_MISS`` from one known not to; the "kids" mood takes ``KIDS_MISS`` from a film
+        whose genres hold neither family nor animation."""
         value = np.zeros(len(movies))
         for mood in wanted:
             if (facet := facets.parse(mood)) is not None:  # "short", "French": from runtime / language
@@ -415,6 +416,8 @@ class HybridRetriever:
             words, genres = self._mood_rows(mood, movies, rows)
             value = value + 0.5 * words
             value = value + genres
+            if mood == "kids":  # known genres, none for children: last
+                value = value - KIDS_MISS * ((genres == 0) & self._rows.genre_count[rows].any(axis=1))
         for mood in unwanted:
             if facets.is_facet(mood):
                 continue  # the NLU states length and language wishes positively
@@ -563,6 +566,9 @@ class _QueryContext:
 #: popular horror, whose studio the corpus may not know), then the unknown ones, then the misfits.
 FACET_FIT = 8.0
 FACET_MISS = 12.0
+#: Children watching: a film with genres but none of the "kids" mood's (family, animation)
+#: loses this much, so "something funny" for an 8-year-old does not bring Bridesmaids.
+KIDS_MISS = 8.0
 
 #: Mood-scale penalty of a candidate whose keywords or plot name an unwanted topic (as an
 #: unwanted mood's genre: it sinks below the others, it is not filtered out).
