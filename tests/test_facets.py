@@ -21,7 +21,7 @@ from crs.nlu.people import PeopleIndex
 from crs.nlu.rules import RuleNLU
 from crs.preferences import Polarity, PreferenceItem, Preferences, Slot
 from crs.recommender.facet_rows import FacetRows
-from crs.recommender.hybrid import HybridRetriever
+from crs.recommender.hybrid import KIDS_MISS, HybridRetriever
 from crs.recommender.types import RecQuery
 from crs.ui.render import minutes_label, recommendation_card
 from crs.wiring import build_components
@@ -212,3 +212,10 @@ def test_children_watching_put_comedies_without_a_family_genre_last(movie_store)
     assert all(kids(c.movie) for c in found[:5]), [(c.movie.display, c.movie.genres) for c in found[:5]]
     fits = [kids(c.movie) for c in found if c.movie.genres]
     assert fits == sorted(fits, reverse=True)  # every known misfit after every fit
+    # the mood score itself: a comedy whose genres hold no family or animation sinks by KIDS_MISS
+    index = movie_store.index
+    adult = next(m for m in index.movies if "comedy" in m.genres and not kids(m))
+    family = next(m for m in index.movies if "comedy" in m.genres and kids(m))
+    rows = np.array([index.row[adult.id], index.row[family.id]])
+    score = retriever._mood([adult, family], rows, ["kids"], [])
+    assert KIDS_MISS > 0 and score[0] < 0 < score[1]  # without the penalty a wanted mood never scores below 0
