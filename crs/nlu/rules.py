@@ -54,7 +54,7 @@ _PLEASE = re.compile(r"\bplease\b", re.IGNORECASE)
 _CHANGE = re.compile(r"\b(instead|change(?:d)? my mind|on second thought|scratch that|rather than|never ?mind|"
                      r"let'?s do|switch to|make it)\b", re.IGNORECASE)
 _WHY = re.compile(r"\bwhy\b", re.IGNORECASE)
-_ACCEPT = re.compile(r"\b(sounds? (good|great|interesting)|i'?ll (watch|check|try)|will (watch|check)|perfect|great,? thanks|thank(s| you)|"
+_ACCEPT = re.compile(r"\b(sounds? (good|great|interesting|cool|fun|awesome|amazing|perfect)|looks? (good|great|interesting)|i'?ll (watch|check|try)|will (watch|check)|perfect|great,? thanks|thank(s| you)|"
                      r"awesome|love[ds]? (it|that( one)?)|liked it|that'?s (great|perfect)|i'?ll take|give it a (try|shot|go)|"
                      r"(?:would|will|'ll|gonna|going to) (?:watch|see|check out|try) (?:it|that|this|them)|"
                      r"can'?t wait to (?:watch|see|share))\b",

@@ -168,15 +168,17 @@ def _about(nlu: NLUResult, text: str, state: dict[str, Any], deps: DialogueDeps)
 
 
 def _like_focus(nlu: NLUResult, text: str, state: dict[str, Any], deps: DialogueDeps) -> None:
-    """"What is Inception about?" then "sounds good, more like it": the movie just talked
-    about becomes a like (a shown one is handled as feedback on the list)."""
+    """"What is Inception about?" (or "what is the third one about?") then "sounds good, more
+    like it": the movie just talked about becomes a like."""
     from crs.dialogue import facts
 
     focus = state.get("focus") or {}
     movie = deps.index.get(focus["movie"]) if focus.get("movie") and focus.get("turn") == state["turn"] - 1 else None
-    shown = {r["id"] for r in state.get("last_recs") or []}
-    if (movie is None or movie.id in shown or nlu.items or nlu.refers_to_shown or nlu.asks
+    if (movie is None or nlu.items or nlu.refers_to_shown or nlu.asks
             or not (nlu.has(Intent.MORE) or nlu.has(Intent.ACCEPT)) or not facts.points_back(text)):
+        return
+    if not nlu.has(Intent.MORE) and movie.id in {r["id"] for r in state.get("last_recs") or []}:
+        nlu.mentioned.append(movie.id)  # "sounds good, I'll watch it": accepted as feedback on that film
         return
     nlu.items.append(PreferenceItem(slot=Slot.MOVIE, value=movie.id, polarity=Polarity.LIKE, label=movie.display,
                                     turn=state["turn"]))
