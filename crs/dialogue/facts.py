@@ -9,6 +9,7 @@ the ``about_*`` templates of ``prompts/replies.toml``.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from crs import facets
@@ -44,7 +45,7 @@ def aspects_of(nlu: NLUResult, text: str, focus: dict[str, Any] | None, turn: in
 
 
 def subject(nlu: NLUResult, text: str, last_recs: list[dict[str, Any]], focus: dict[str, Any] | None,
-            aspects: list[str], index: MovieIndex, known: list[str] = ()) -> tuple[str | None, bool]:
+            aspects: list[str], index: MovieIndex, known: Sequence[str] = ()) -> tuple[str | None, bool]:
     """The id of the movie the question is about, and whether the message points at it
     (a title, "the second one", "it") rather than it being guessed. Named first (a title
     shared by several films means the one of ``known``, the ids liked or shown this session,
@@ -75,12 +76,17 @@ def points_back(text: str) -> bool:
     return bool(_POINTER.search(text))
 
 
+def _known_by(movies: list[Movie], how: str) -> list[Movie]:
+    """The movies whose length (for shortest / longest) or year (newest / oldest) is known."""
+    return [m for m in movies if (m.runtime if how in {"shortest", "longest"} else m.year)]
+
+
 def pick_by(movies: list[Movie], how: str) -> Movie | None:
     """The shortest / longest / newest / oldest of ``movies`` the corpus knows that of."""
-    by_runtime = how in {"shortest", "longest"}
-    known = [m for m in movies if (m.runtime if by_runtime else m.year)]
+    known = _known_by(movies, how)
     if not known:
         return None
+    by_runtime = how in {"shortest", "longest"}
     return (min if how in {"shortest", "oldest"} else max)(known, key=lambda m: (m.runtime if by_runtime else m.year))
 
 
@@ -88,14 +94,13 @@ def compare(movies: list[Movie], how: str, prompts: PromptLibrary, seed: str) ->
     """"Which of these is the shortest?" (``how``: shortest, longest, newest, oldest) over
     the shown movies whose length (year) the corpus knows; says how many it does not."""
     by_runtime = how in {"shortest", "longest"}
-    known = [m for m in movies if (m.runtime if by_runtime else m.year)]
     what = "running time" if by_runtime else "release year"
     pick = pick_by(movies, how)
     if pick is None:
         return prompts.reply("compare_unknown", seed, what=what)
     text = prompts.reply("compare_runtime" if by_runtime else "compare_year", seed, title=pick.display, how=how,
                          minutes=pick.runtime)
-    missing = len(movies) - len(known)
+    missing = len(movies) - len(_known_by(movies, how))
     return f"{text} {prompts.reply('compare_partial', seed, count=missing, what=what)}" if missing else text
 
 

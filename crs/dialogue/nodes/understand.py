@@ -8,7 +8,7 @@ from typing import Any
 
 from crs import facets
 from crs.catalog.normalize import norm_words
-from crs.dialogue import policy, wishes
+from crs.dialogue import facts, policy, wishes
 from crs.dialogue.deps import DialogueDeps
 from crs.nlu.types import Intent, NLUResult
 from crs.nlu.years import parse_years
@@ -146,8 +146,6 @@ def _about(nlu: NLUResult, text: str, state: dict[str, Any], deps: DialogueDeps)
     """``{"movie": id | None, "aspects": [...]}`` when the message only asks about a movie
     ("how long is it?", "and the second?"); None when it also states a taste or asks for
     something else (then the usual flow reads it)."""
-    from crs.dialogue import facts
-
     if nlu.items or nlu.ambiguous or any(nlu.has(i) for i in (Intent.RESET, Intent.ASK_WHY, Intent.SEEN, Intent.REJECT)):
         return None
     aspects = facts.aspects_of(nlu, text, state.get("focus"), state["turn"])
@@ -170,8 +168,6 @@ def _about(nlu: NLUResult, text: str, state: dict[str, Any], deps: DialogueDeps)
 def _like_focus(nlu: NLUResult, text: str, state: dict[str, Any], deps: DialogueDeps) -> None:
     """"What is Inception about?" (or "what is the third one about?") then "sounds good, more
     like it": the movie just talked about becomes a like."""
-    from crs.dialogue import facts
-
     focus = state.get("focus") or {}
     movie = deps.index.get(focus["movie"]) if focus.get("movie") and focus.get("turn") == state["turn"] - 1 else None
     if (movie is None or nlu.items or nlu.refers_to_shown or nlu.asks
