@@ -76,6 +76,11 @@ def points_back(text: str) -> bool:
     return bool(_POINTER.search(text))
 
 
+def compared(aspects: list[str]) -> str | None:
+    """"shortest" for the aspects of "which of these is the shortest?", else None."""
+    return next((a.split(":", 1)[1] for a in aspects if a.startswith("compare:")), None)
+
+
 def _known_by(movies: list[Movie], how: str) -> list[Movie]:
     """The movies whose length (for shortest / longest) or year (newest / oldest) is known."""
     return [m for m in movies if (m.runtime if how in {"shortest", "longest"} else m.year)]

@@ -54,9 +54,9 @@ def make_feedback(deps: DialogueDeps):
 def _about(about: dict[str, Any], recs: list[dict[str, Any]], deps: DialogueDeps, seed: str) -> dict[str, Any]:
     """Answer a question about one movie from the corpus; one about a shown movie counts as
     interest in it (a "why" event, the same mild signal)."""
-    how = next((a.split(":", 1)[1] for a in about["aspects"] if a.startswith("compare:")), None)
-    shown = [m for r in recs if (m := deps.index.get(r["id"])) is not None]
+    how = facts.compared(about["aspects"])
     if how:  # "which of these is the shortest?"
+        shown = [m for r in recs if (m := deps.index.get(r["id"])) is not None]
         reply = facts.compare(shown, how, deps.prompts, seed) if shown else deps.prompts.reply("compare_none", seed)
         return {"phase": Phase.FEEDBACK.value, "reply": reply, "feedback_events": []}
     movie = deps.index.get(about["movie"]) if about.get("movie") else None

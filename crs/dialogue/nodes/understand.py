@@ -151,7 +151,7 @@ def _about(nlu: NLUResult, text: str, state: dict[str, Any], deps: DialogueDeps)
     aspects = facts.aspects_of(nlu, text, state.get("focus"), state["turn"])
     if not aspects:
         return None
-    how = next((a.split(":", 1)[1] for a in aspects if a.startswith("compare:")), None)
+    how = facts.compared(aspects)
     if how is not None:  # "which of these is the shortest?": about the list; "it" is then that film
         shown = [m for r in state.get("last_recs") or [] if (m := deps.index.get(r["id"])) is not None]
         picked = facts.pick_by(shown, how)
