@@ -21,7 +21,7 @@ from crs.nlu.people import PeopleIndex
 from crs.nlu.rules import RuleNLU
 from crs.preferences import Polarity, PreferenceItem, Preferences, Slot
 from crs.recommender.facet_rows import FacetRows
-from crs.recommender.hybrid import KIDS_MISS, HybridRetriever
+from crs.recommender.hybrid import KIDS_MISS, LESSER_KNOWN, LESSER_KNOWN_WEIGHT, HybridRetriever
 from crs.recommender.types import RecQuery
 from crs.ui.render import minutes_label, recommendation_card
 from crs.wiring import build_components
@@ -219,3 +219,18 @@ def test_children_watching_put_comedies_without_a_family_genre_last(movie_store)
     rows = np.array([index.row[adult.id], index.row[family.id]])
     score = retriever._mood([adult, family], rows, ["kids"], [])
     assert KIDS_MISS > 0 and score[0] < 0 < score[1]  # without the penalty a wanted mood never scores below 0
+
+
+def test_a_lesser_known_wish_sinks_the_most_talked_about(movie_store):
+    retriever = HybridRetriever(movie_store)
+    plain = retriever.retrieve(RecQuery(preferences=_wish(genre="drama")), 10)
+    hidden = retriever.retrieve(RecQuery(preferences=_wish(LESSER_KNOWN, genre="drama")), 10)
+    assert np.mean([c.movie.popularity for c in hidden]) < np.mean([c.movie.popularity for c in plain])
+    index = movie_store.index
+    by_pop = sorted((m for m in index.movies if m.genres and not m.plot), key=lambda m: -m.popularity) or \
+        sorted((m for m in index.movies if m.genres), key=lambda m: -m.popularity)
+    top, rare = by_pop[0], by_pop[-1]
+    assert top.popularity > rare.popularity
+    rows = np.array([index.row[top.id], index.row[rare.id]])
+    score = retriever._mood([top, rare], rows, [LESSER_KNOWN], [])
+    assert score[0] < score[1] and score[0] <= -LESSER_KNOWN_WEIGHT * 0.5

@@ -329,3 +329,8 @@ def test_not_my_thing_rejects_shown_movies(nlu, text, rejects):
 def test_mood_phrases(nlu, text, mood, polarity):
     assert (mood, polarity) in {(i.value, i.polarity) for i in nlu.parse(text).items if i.slot == Slot.MOOD}
     assert not [i for i in nlu.parse("it was so violent").items if i.slot == Slot.MOOD]  # describes a film
+
+
+@pytest.mark.parametrize("text", ["something less known?", "any hidden gems in horror?", "an underrated thriller"])
+def test_lesser_known_is_a_mood(nlu, text):
+    assert ("lesser-known", Polarity.LIKE) in {(i.value, i.polarity) for i in nlu.parse(text).items if i.slot == Slot.MOOD}

@@ -406,7 +406,8 @@ class HybridRetriever:
         in the same order, for every candidate). A length, language or studio wish (a facet,
         :mod:`crs.facets`) gives ``FACET_FIT`` to a film known to fit and takes
         ``FACET_MISS`` from one known not to; the "kids" mood takes ``KIDS_MISS`` from a film
-        whose genres hold neither family nor animation."""
+        whose genres hold neither family nor animation, "lesser-known" up to
+        ``LESSER_KNOWN_WEIGHT`` from the most talked-about."""
         value = np.zeros(len(movies))
         for mood in wanted:
             if (facet := facets.parse(mood)) is not None:  # "short", "French": from runtime / language
@@ -418,6 +419,8 @@ class HybridRetriever:
             value = value + genres
             if mood == "kids":  # known genres, none for children: last
                 value = value - KIDS_MISS * ((genres == 0) & self._rows.genre_count[rows].any(axis=1))
+            elif mood == LESSER_KNOWN:  # "something less known", "hidden gems": the most talked-about sink
+                value = value - LESSER_KNOWN_WEIGHT * self._rows.popularity[rows]
         for mood in unwanted:
             if facets.is_facet(mood):
                 continue  # the NLU states length and language wishes positively
@@ -569,6 +572,10 @@ FACET_MISS = 12.0
 #: Children watching: a film with genres but none of the "kids" mood's (family, animation)
 #: loses this much, so "something funny" for an 8-year-old does not bring Bridesmaids.
 KIDS_MISS = 8.0
+#: "Something less known", "hidden gems", "underrated": a film loses this many mood units
+#: times its popularity (log mentions over the top film's, 0..1), so blockbusters give way.
+LESSER_KNOWN = "lesser-known"
+LESSER_KNOWN_WEIGHT = 8.0
 
 #: Mood-scale penalty of a candidate whose keywords or plot name an unwanted topic (as an
 #: unwanted mood's genre: it sinks below the others, it is not filtered out).
