@@ -118,6 +118,11 @@ def _inside_quote(text: str, start: int, end: int) -> bool:
     return False
 
 
+def _quoted(text: str, start: int, end: int) -> bool:
+    """The span is written in quotes (or between asterisks): "'Heat'", "*Up*"."""
+    return (start > 0 and text[start - 1] in "\"'\u201c\u2018*") and (end < len(text) and text[end] in "\"'\u201d\u2019*")
+
+
 def _mostly_unfoldable(title: str) -> bool:
     """A title whose letters mostly vanish when folded to ASCII (Greek, Cyrillic, CJK)."""
     letters = [c for c in title if c.isalpha()]
@@ -282,8 +287,7 @@ class TitleLinker:
         """Reject spans that are more likely ordinary words than a title."""
         span = tokens[i:j]
         start, end = span[0].start, span[-1].end
-        quoted = (start > 0 and text[start - 1] in "\"'\u201c\u2018*") and \
-            (end < len(text) and text[end] in "\"'\u201d\u2019*")
+        quoted = _quoted(text, start, end)
         dated = self._year_after(text, end) is not None
         if len(key) <= 1:
             return dated  # 'x' in a snippet of code is no movie; "M (1931)" is
@@ -334,8 +338,7 @@ class TitleLinker:
         start, end = span[0].start, span[-1].end
         if _speaker_label(text, start, end) or _inside_quote(text, start, end):
             return False
-        quoted = (start > 0 and text[start - 1] in "\"'\u201c\u2018*") and \
-            (end < len(text) and text[end] in "\"'\u201d\u2019*")
+        quoted = _quoted(text, start, end)
         capitalised = all(t.raw[0].isupper() or t.norm in self.function_words for t in span) and span[0].raw[0].isupper()
         if not (quoted or capitalised) or _SEQUEL_NUMBER.match(text[end:end + 16]):
             return False

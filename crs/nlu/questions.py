@@ -60,10 +60,16 @@ _BARE_COMPARE = re.compile(r"^\W*(?:and|what about|how about)?\s*(?:the )?(short
                            r"latest|earliest)(?: one)?\W*$", re.IGNORECASE)
 
 
+def _compare(word: str) -> str:
+    """"Latest" -> "compare:newest"."""
+    how = word.lower()
+    return f"compare:{_COMPARE_AS.get(how, how)}"
+
+
 def bare_compare(text: str) -> str | None:
     """"and the oldest?" -> "compare:oldest" (only a follow-up reads it so)."""
     m = _BARE_COMPARE.match(text)
-    return f"compare:{_COMPARE_AS.get(m.group(1).lower(), m.group(1).lower())}" if m else None
+    return _compare(m.group(1)) if m else None
 
 
 def aspects(text: str) -> list[str]:
@@ -71,8 +77,7 @@ def aspects(text: str) -> list[str]:
     ``tone:scary``; a question about the whole shown list ("which is the shortest?") is
     ``compare:shortest`` (``shortest``, ``longest``, ``newest`` or ``oldest``) alone."""
     if m := _COMPARE.search(text):
-        how = m.group(1).lower()
-        return [f"compare:{_COMPARE_AS.get(how, how)}"]
+        return [_compare(m.group(1))]
     found = [name for name, pattern in _ASPECTS if pattern.search(text)]
     if "overview" in found and "plot" in found:
         found.remove("plot")  # "tell me about X": the overview holds the plot

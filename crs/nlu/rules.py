@@ -237,7 +237,7 @@ class RuleNLU:
                             result.items.append(PreferenceItem(slot=Slot.MOVIE, value=m.chosen.id, polarity=Polarity.SEEN,
                                                                label=m.chosen.display, turn=turn))
                 a, b = m.start - start, min(m.end - start, len(masked))
-                masked = masked[:a] + " " * (b - a) + masked[b:]
+                masked = _blank(masked, [(a, b)])
                 spans.append((a, b))
         masked = _ELISION.sub(r"\1 ", masked)  # "un film d'horreur": "d horreur"
         words = norm_words(masked).split()

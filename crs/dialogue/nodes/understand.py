@@ -28,7 +28,7 @@ def make_understand(deps: DialogueDeps):
         if refiner is not None:
             _refine(refiner, text, nlu, turn)
         nlu = wishes.with_facets(wishes.with_audience(nlu, turn), turn)
-        about = None if state.get("pending") else _about(nlu, text, state, deps)
+        about = None if state.get("pending") else _about(nlu, text, state, prefs, deps)
         _like_focus(nlu, text, state, deps)
         if about is not None:  # "who directed the second one?": answered from the corpus, nothing else changes
             return {"act": {"reset": False, "feedback": "about", "about": about}, "intent": Intent.ASK_ABOUT.value,
@@ -142,7 +142,8 @@ def _which(mention, polarity: Polarity) -> dict[str, Any]:
     return {"mention": title, "candidates": [m.id for m in mention.candidates[:4]], "polarity": polarity.value}
 
 
-def _about(nlu: NLUResult, text: str, state: dict[str, Any], deps: DialogueDeps) -> dict[str, Any] | None:
+def _about(nlu: NLUResult, text: str, state: dict[str, Any], prefs: Preferences,
+           deps: DialogueDeps) -> dict[str, Any] | None:
     """``{"movie": id | None, "aspects": [...]}`` when the message only asks about a movie
     ("how long is it?", "and the second?"); None when it also states a taste or asks for
     something else (then the usual flow reads it)."""
@@ -156,7 +157,6 @@ def _about(nlu: NLUResult, text: str, state: dict[str, Any], deps: DialogueDeps)
         shown = [m for r in state.get("last_recs") or [] if (m := deps.index.get(r["id"])) is not None]
         picked = facts.pick_by(shown, how)
         return {"movie": picked.id if picked else None, "aspects": aspects}
-    prefs = Preferences.model_validate(state.get("preferences") or {})
     known = [*prefs.liked_movies, *(state.get("shown") or [])]
     movie, pointed = facts.subject(nlu, text, list(state.get("last_recs") or []), state.get("focus"), aspects,
                                    deps.index, known)
