@@ -58,6 +58,21 @@ def test_person_request_and_seen_feedback(service):
     assert len(t1["preferences"]["seen_movies"]) == len(t0["recommendations"])
 
 
+def test_seen_it_marks_one_film_and_seen_those_all(service):
+    t0 = service.handle_turn("s3b", "Any films by Christopher Nolan?")
+    assert len(t0["recommendations"]) >= 3
+    t1 = service.handle_turn("s3b", "I've seen it")  # the top pick, not the whole list
+    assert [s.split(" (")[0] for s in t1["preferences"]["seen_movies"]] == [t0["recommendations"][0]["title"]]
+    shown = t1["recommendations"]
+    assert len(shown) >= 2
+    t2 = service.handle_turn("s3b", "tell me more about the second one")
+    assert t2["phase"] == "feedback" and not t2["recommendations"]
+    t3 = service.handle_turn("s3b", "oh wait, seen it already")  # the film just talked about
+    assert [s.split(" (")[0] for s in t3["preferences"]["seen_movies"]][1:] == [shown[1]["title"]]
+    t4 = service.handle_turn("s3b", "seen those too")
+    assert len(t4["preferences"]["seen_movies"]) >= len(shown) + 1
+
+
 def test_ambiguous_title_asks_then_resolves(service):
     t0 = service.handle_turn("s4", "I loved Ghostbusters")
     assert t0["phase"] == "clarification" and "?" in t0["reply"] and "1984" in t0["reply"] and "2016" in t0["reply"]
@@ -305,3 +320,30 @@ def test_similar_by_someone_else_leaves_the_person_for_films_like_theirs(service
 ])
 def test_the_nlu_reads_films_like_theirs_by_others(text, expected):
     assert other_people(text) is expected
+
+
+def test_older_stuff_after_a_list_means_older_than_the_films_shown(service):
+    t0 = service.handle_turn("old1", "movies with Tom Hanks")
+    years = [r["year"] for r in t0["recommendations"] if r["year"]]
+    assert years and min(years) > 1980
+    t1 = service.handle_turn("old1", "what about his older stuff?")
+    assert t1["preferences"]["year_max"] == min(years) - 1  # not the "classic" bound, 1979
+    assert t1["recommendations"]
+    assert all(r["year"] < min(years) for r in t1["recommendations"]) or "loosened" in t1["reply"]
+    t2 = service.handle_turn("old2", "I'd like some older movies")  # nothing shown to compare with
+    assert t2["preferences"]["year_max"] == 1979
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("what about her older stuff?", 1999), ("something a bit older", 1999), ("older than these please", 1999),
+    ("older movies", 1999), ("anything before 1990", 1989), ("the older version", None), ("recent ones", None),
+])
+def test_older_than_shown_reads_the_list(text, expected):
+    from crs.dialogue import wishes
+    from crs.nlu.types import NLUResult
+    from crs.nlu.years import parse_years
+
+    bounds = parse_years(text.lower(), 2026)
+    nlu = NLUResult(year_min=bounds.year_min, year_max=bounds.year_max)
+    wishes.older_than_shown(nlu, text, [{"year": 2004}, {"year": 2000}, {"year": None}, {"year": 2012}])
+    assert nlu.year_max == expected

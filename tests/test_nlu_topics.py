@@ -274,3 +274,19 @@ def test_a_title_said_to_be_a_tv_show_is_not_the_film(text, linked):
 @pytest.mark.parametrize("text, topic", [("something about music instead", "music"), ("a movie about dogs tonight", "dog")])
 def test_a_topic_ends_before_instead_or_tonight(nlu, text, topic):
     assert [v for v, p in _items(nlu.parse(text), Slot.KEYWORD) if p == Polarity.LIKE] == [topic]
+
+
+# ---------------------------------------------------------------- topics said as a fondness or "with X"
+@pytest.mark.parametrize("text, topics", [
+    ("she loves animals", {"animals"}), ("my son is into dinosaurs", {"dinosaur"}), ("I like dogs and cats", {"dog", "cat"}),
+    ("a movie with horses", {"horse"}), ("a comedy with animals", {"animals"}), ("anything with robots from the 80s", {"robot"}),
+])
+def test_a_topic_said_as_a_fondness_or_with_x_is_a_liked_keyword(nlu, text, topics):
+    r = nlu.parse(text)
+    assert {v for v, p in _items(r, Slot.KEYWORD) if p == Polarity.LIKE} == topics
+
+
+@pytest.mark.parametrize("text", ["I like it", "I love you", "she loves comedies", "I love dark movies",
+                                  "I like movies with a twist", "a film with Tom Hanks", "I liked the ending"])
+def test_a_fondness_for_no_topic_adds_no_keyword(nlu, text):
+    assert not _items(nlu.parse(text), Slot.KEYWORD)

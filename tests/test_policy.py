@@ -334,3 +334,12 @@ def test_clarification_answers(answer, expected):
     pending = {"candidates": ["h78", "h07", "h31", "h18"], "polarity": "like", "mention": "Halloween"}
     nlu = NLUResult(years_mentioned=bare_years(answer))
     assert resolve_clarification(pending, nlu, answer, SimpleNamespace(index=index)) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("surprise me", True), ("you pick", True), ("what's the best movie of all time?", True),
+    ("what's your favourite movie?", True), ("whats ur fave film", True), ("your top picks?", True),
+    ("my favourite movie is Heat", False), ("a comedy please", False), ("what do you think of Heat?", False),
+])
+def test_says_surprise(text, expected):
+    assert policy.says_surprise(text) is expected

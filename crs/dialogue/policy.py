@@ -286,8 +286,10 @@ _CHANGE_CUES = re.compile(r"\b(actually|anymore|any more|after all|instead|chang
                           r"scratch that|rather)\b", re.IGNORECASE)
 
 
-#: "Surprise me", "you pick", "the best movie of all time?": recommend now, ask nothing first.
+#: "Surprise me", "you pick", "the best movie of all time?", "what's your favourite movie?": recommend
+#: now, ask nothing first.
 _SURPRISE = re.compile(r"\b(?:surprise me|(?:you|u) (?:pick|choose|decide)|dealer'?s choice|"
+                       r"(?:your|ur) (?:own |personal |all[- ]time )?(?:favou?rite|fave|fav|top) (?:movies?|films?|picks?)|"
                        r"(?:a )?random (?:movie|film|one|pick)|anything (?:is fine|goes|works)|"
                        r"whatever you (?:like|want|recommend|think|suggest)|"
                        r"best (?:movies?|films?) (?:ever(?: made)?|of all time)|"

@@ -5,9 +5,13 @@ and "something similar by someone else"."""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from crs import facets
 from crs.dialogue.deps import DialogueDeps
 from crs.nlu.types import Intent, NLUResult
+from crs.nlu.years import CLASSIC_UNTIL
 from crs.preferences import Polarity, PreferenceItem, Preferences, Slot
 from crs.recommender.constraints import person_match
 
@@ -38,6 +42,22 @@ def with_audience(nlu: NLUResult, turn: int) -> NLUResult:
         nlu.items.append(PreferenceItem(slot=Slot.MOOD, value=mood, polarity=Polarity.LIKE, label=mood, turn=turn))
         if Intent.PREFERENCE not in nlu.intents:
             nlu.intents.append(Intent.PREFERENCE)
+    return nlu
+
+
+#: "Her older stuff", "something older", "older than these": older than the films just shown.
+_OLDER_THAN_SHOWN = re.compile(r"\b(?:older|earlier)\s+(?:stuff|ones?|movies?|films?|work|flicks?)\b|"
+                               r"\b(?:something|anything)\s+(?:a bit\s+|a little\s+)?older\b|"
+                               r"\bolder\s+than\s+(?:these|those|that|them)\b", re.IGNORECASE)
+
+
+def older_than_shown(nlu: NLUResult, text: str, last_recs: list[dict[str, Any]]) -> NLUResult:
+    """"What about her older stuff?" after a list: older than the films shown (up to the year
+    before the earliest), not the NLU's "classic" bound, which only fits a first message."""
+    years = [r["year"] for r in last_recs if r.get("year")]
+    if (years and nlu.year_min is None and nlu.year_max in (None, CLASSIC_UNTIL)
+            and _OLDER_THAN_SHOWN.search(text)):
+        nlu.year_max = min(years) - 1
     return nlu
 
 

@@ -13,6 +13,10 @@ A topic is read in three places of a clause, over its words with titles and name
   "but", "please"), split at "and" / "or" unless the whole phrase is a corpus keyword
   ("based on novel or book");
 * "with X in it" ("something with dinosaurs in it");
+* after a word of fondness ("she loves animals", "my son is into dinosaurs", "I like dogs
+  and horses") or "with" after a word for a film ("a movie with horses"): one to three
+  words that are a corpus keyword of at least ``MIN_MOVIES`` films, not a genre, mood,
+  audience or language (those are read elsewhere);
 * right before "movie(s)" / "film(s)" / "flick(s)", one to three words that are a corpus
   keyword ("zombie films", "time travel movies"), not a genre or mood of the lexicon named
   by itself, a language, or an everyday word ("good", "new", "kids").
@@ -57,6 +61,10 @@ _LANGUAGE_WORDS = frozenset({"english", "spanish", "french", "german", "italian"
 _AUDIENCE = frozenset({"kids", "kid", "children", "childrens", "child", "family", "families", "date", "adult", "adults", "teen",
                        "teens", "girls", "boys"})
 _SPLIT = frozenset({"and", "or", "&"})
+#: Words of fondness before a topic: "she loves animals", "my son adores dinosaurs".
+_FOND = frozenset({"love", "loves", "loved", "like", "likes", "adore", "adores", "enjoy", "enjoys"})
+#: "is into dinosaurs", "really into horses": "into" after these is fondness, not a direction.
+_INTO_AFTER = frozenset({"is", "s", "am", "m", "are", "re", "really", "totally", "so", "very", "big", "also"})
 #: Words that open no topic before "movie(s)": "like zombie movies" is read from "zombie".
 _OPENERS = frozenset({"like", "love", "loved", "want", "need", "watch", "see", "good", "great", "best", "other", "my",
                       "our", "your", "his", "her", "their", "i", "you", "we", "more", "no", "not", "any", "all"})
@@ -135,13 +143,21 @@ class TopicReader:
                 topics, end = self._about(words, i + 1)
                 out.extend(topics)
                 used.update(range(i, end))
-            elif word == "with" and i + 2 < len(words):
+            elif word == "with":
                 k = next((k for k in range(i + 2, min(len(words), i + 2 + MAX_WORDS)) if words[k:k + 2] == ["in", "it"]),
                          None)
                 if k is not None and "_" not in words[i + 1:k]:
                     topics, _ = self._about(words[:k], i + 1)
                     out.extend(topics)
                     used.update(range(i, k + 2))
+                elif i > 0 and (words[i - 1] in _TRIGGERS or self._genre_before(words, i)):  # "a movie with horses"
+                    topics, end = self._fond(words, i + 1)
+                    out.extend(topics)
+                    used.update(range(i, end))
+            elif word in _FOND or (word == "into" and i > 0 and words[i - 1] in _INTO_AFTER):
+                topics, end = self._fond(words, i + 1)
+                out.extend(topics)
+                used.update(range(i, end))
         for i, word in enumerate(words):
             if word not in _FILM_NOUNS:
                 continue
@@ -200,6 +216,31 @@ class TopicReader:
                 a += 1
                 continue
             return out, a
+
+    def _fond(self, words: list[str], a: int) -> tuple[list[tuple[str, int, int]], int]:
+        """Corpus keywords right after a word of fondness or "with" ("loves dogs and horses"),
+        and the word where they end; nothing unless the words are a keyword that no other
+        reading claims (a genre, mood, audience, language, title or name)."""
+        out: list[tuple[str, int, int]] = []
+        while True:
+            while a < len(words) and words[a] in _LEADING:
+                a += 1
+            found = None
+            for n in range(min(3, len(words) - a), 0, -1):
+                phrase = words[a:a + n]
+                key = " ".join(phrase)
+                if ("_" in phrase or not self._ends(words, a + n) or key in self.genre_words or key in self.moods
+                        or any(w in _NOT_TOPICS | _AUDIENCE | _LANGUAGE_WORDS | _FILM_NOUNS | self.excluded
+                               for w in phrase)):
+                    continue
+                found = self.keyword(phrase, MIN_MOVIES)
+                if found:
+                    out.append((found, a, a + n))
+                    a += n
+                    break
+            if found is None or a >= len(words) or words[a] not in _SPLIT:
+                return out, a
+            a += 1
 
     @staticmethod
     def _ends(words: list[str], j: int) -> bool:

@@ -15,6 +15,8 @@ _RECENT = re.compile(r"\b(recent|recently released|latest|modern|new releases?|n
                      r"what'?s new|whats new|(?:still |now )?in theaters?|in the theaters?)\b")
 #: "black and white", "b&w": older than "old" (colour was the norm from the mid-1960s).
 _BLACK_AND_WHITE = re.compile(r"\b(?:black[ -](?:and|&|n)[ -]white|b ?& ?w)\b")
+#: The last year of "classic movies" / "older stuff" said with nothing to compare it to.
+CLASSIC_UNTIL = 1979
 #: "classic movies", "classics", "older stuff"; not "a classic" / "is a classic", which describe a movie.
 _OLD = re.compile(r"(?<!\ba )(?<!\bthe )(?<!\bgreat )(?<!\breal )\b(?:classic (?:movies?|films?|ones|flicks?|stuff)|"
                   r"(?:something|anything|some|more) classic|classics|vintage|black and white|"
@@ -130,7 +132,7 @@ def parse_years(text: str, reference_year: int) -> YearConstraint:
         if _BLACK_AND_WHITE.search(t):  # colour was the norm from the mid-1960s
             return YearConstraint(None, 1965)
         if _OLD.search(t):
-            return YearConstraint(None, 1979)
+            return YearConstraint(None, CLASSIC_UNTIL)
     return YearConstraint(lo, hi)
 
 

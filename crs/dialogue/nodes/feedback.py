@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from crs.dialogue import facts
@@ -18,7 +19,7 @@ def make_feedback(deps: DialogueDeps):
             return _about(state["act"]["about"], state.get("last_recs") or [], deps, seed)
         recs = state.get("last_recs") or []
         named = [r for r in recs if r["id"] in set(state.get("mentioned") or [])]
-        targets = named or _targets(recs, state.get("refs") or [], kind)
+        targets = named or _targets(recs, state.get("refs") or [], kind, _one_meant(state))
         prefs = Preferences.model_validate(state.get("preferences") or {})
         events = [{"movie_id": r["id"], "kind": "accept" if kind == "accept" else kind} for r in targets]
         titles = ", ".join(_label(r) for r in targets)
@@ -69,8 +70,27 @@ def _about(about: dict[str, Any], recs: list[dict[str, Any]], deps: DialogueDeps
             "feedback_events": events}
 
 
-def _targets(recs: list[dict[str, Any]], refs: list[int], kind: str) -> list[dict[str, Any]]:
-    """Which shown movies the message is about: ordinals, "those" (all), or a default."""
+#: One film meant, not the list: "seen it", "not that one", "watched this one already".
+_ONE = re.compile(r"\b(?:seen|watched|saw|into|like|liked|love|loved|for me|thing|style)\s+(?:it|that|this)\b"
+                  r"|\b(?:that|this)\s+(?:one|movie|film)\b|^\W*(?:seen|watched)\s+it\b", re.IGNORECASE)
+
+
+def _one_meant(state: dict[str, Any]) -> str | None:
+    """The film a singular "it" / "that one" points at, when the message says one and no
+    ordinal: the film of last turn's question ("tell me about the third" → "seen it"),
+    else the top pick; ``None`` when the message is not singular."""
+    if not _ONE.search(state.get("text") or ""):
+        return None
+    focus = state.get("focus") or {}
+    if focus.get("movie") and focus.get("turn") == state["turn"] - 1:
+        return focus["movie"]
+    recs = state.get("last_recs") or []
+    return recs[0]["id"] if recs else None
+
+
+def _targets(recs: list[dict[str, Any]], refs: list[int], kind: str, one: str | None = None) -> list[dict[str, Any]]:
+    """Which shown movies the message is about: ordinals, "those" (all), a singular "it" (the
+    film in focus or the top pick), or a default."""
     picked = []
     for ref in refs:
         if ref == -1:
@@ -81,6 +101,8 @@ def _targets(recs: list[dict[str, Any]], refs: list[int], kind: str) -> list[dic
             picked.append(recs[ref])
     if picked:
         return picked
+    if one is not None and (match := [r for r in recs if r["id"] == one]):
+        return match
     return list(recs) if kind in {"seen", "reject", "why"} else recs[:1]
 
 

@@ -28,6 +28,7 @@ def make_understand(deps: DialogueDeps):
         if refiner is not None:
             _refine(refiner, text, nlu, turn)
         nlu = wishes.with_facets(wishes.with_audience(nlu, turn), turn)
+        nlu = wishes.older_than_shown(nlu, text, list(state.get("last_recs") or []))
         about = None if state.get("pending") else _about(nlu, text, state, prefs, deps)
         _like_focus(nlu, text, state, deps)
         if about is not None:  # "who directed the second one?": answered from the corpus, nothing else changes
