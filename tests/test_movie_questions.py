@@ -101,6 +101,20 @@ def test_a_named_movie_question_answers_its_plot_without_a_like_and_more_like_it
     assert any("The Matrix" in m for m in follow["preferences"]["liked_movies"])
 
 
+@pytest.mark.parametrize("first, question", [("what about The Matrix, is it any good?", "rating"),
+                                             ("how about The Matrix? who directed it?", "director")])
+def test_a_title_named_before_a_question_about_it_is_asked_about_not_liked(service, first, question):
+    [matrix] = [m for m in service.index.movies if m.title == "The Matrix" and m.year == 1999]
+    session = f"q-subject-{question}"
+    turn = service.handle_turn(session, first)
+    assert turn["phase"] == "feedback" and matrix.display in turn["reply"] and not turn["recommendations"]
+    assert not turn["preferences"]["liked_movies"]
+    if question == "director":
+        assert all(d in turn["reply"] for d in matrix.directors)
+    liked = service.handle_turn(f"{session}-like", "I loved The Matrix, is it on Netflix?")  # a taste word: a like
+    assert any("The Matrix" in m for m in liked["preferences"]["liked_movies"])
+
+
 def test_a_question_with_nothing_to_point_at_asks_which_movie(service):
     turn = service.handle_turn("q-none", "who directed it?")
     assert turn["phase"] == "feedback" and "Which movie do you mean" in turn["reply"]

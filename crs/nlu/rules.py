@@ -97,6 +97,12 @@ _REQUEST = re.compile(r"\b(?:recommend\w*|suggest\w*|any (?:\w+ ){0,2}?(?:movies
                       r"give me (?:some|a|an|more|another)\b(?! (?:little )?(?:info|information|details|facts))|show me|i want|"
                       r"i'?d like|what else)\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+#: A question about a film named before it: "Heat, is it any good?", "how about Inception? who directed it?".
+_ABOUT_IT = re.compile(r"\b(?:it|that|this)\b", re.IGNORECASE)
+#: Words that say what the user thinks of a film named before a question about it ("I loved Heat,
+#: is it on Netflix?"); without one the title is only what the question is about.
+_TASTE_CUE = re.compile(r"\b(?:lov|lik|enjoy|fan\b|favou?rit|ador|hat|dislik|seen|watch|saw|great|amazing|awesome|"
+                        r"best|similar|other|more|not\b|no\b|never|didn|sound|interest|cool|fun\b|nice)\w*", re.IGNORECASE)
 #: Genre words that also describe a movie: "X was funny", "looks creepy" state no wish.
 _DESCRIPTIVE = frozenset({"funny", "hilarious", "scary", "creepy", "frightening", "terrifying", "suspenseful"})
 _COPULA = frozenset({"was", "is", "were", "are", "looks", "looked", "look", "seems", "seemed", "sounds", "sounded",
@@ -142,10 +148,13 @@ class RuleNLU:
                     and not (studio and _overlaps(m, studio[1]))  # "anything by Laika": the studio
                     and not _names_a_show(text, m)]
         questions = _questions(text)
+        # "what about Heat, is it any good?": a bare title before a question about "it" is its subject
+        subject_until = questions[0][0] if questions and _ABOUT_IT.search(text, questions[0][0]) else -1
         seen_before = False
         for clause_start, clause_end in _clauses(text):
             asking = any(a <= clause_start < b for a, b in questions)
-            self._parse_clause(text, clause_start, clause_end, mentions, turn, result, asking, seen_before)
+            self._parse_clause(text, clause_start, clause_end, mentions, turn, result, asking, seen_before,
+                               subject=clause_start < subject_until)
             clause = text[clause_start:clause_end].lower()
             seen_before = bool(_SEEN.search(clause)) and not _NOT_SEEN.search(clause)
         if _NO_SEQUELS.search(text.lower()) and not any(i.value == SEQUEL for i in result.items):
@@ -200,10 +209,13 @@ class RuleNLU:
 
     # ------------------------------------------------------------------ slots
     def _parse_clause(self, text: str, start: int, end: int, mentions: list[Mention], turn: int,
-                      result: NLUResult, asking: bool = False, seen_before: bool = False) -> None:
+                      result: NLUResult, asking: bool = False, seen_before: bool = False,
+                      subject: bool = False) -> None:
         """Read one clause. ``asking``: it is a question about a movie or person, so what
         it names is only mentioned; ``seen_before``: the clause before said "I've seen", so
-        a bare "not X" here means not seen ("I've seen Predator but not First Blood")."""
+        a bare "not X" here means not seen ("I've seen Predator but not First Blood");
+        ``subject``: a question about "it" follows, so a title named with no word of taste is
+        what the question asks about ("what about Heat, is it any good?"), not a like."""
         clause = text[start:end]
         masked = clause
         spans: list[tuple[int, int]] = []
@@ -214,9 +226,11 @@ class RuleNLU:
                 negated = _negated(prefix)
                 not_seen = bool(_NOT_SEEN.search(prefix))
                 seen = bool(_SEEN.search(prefix[-60:])) and not not_seen
-                if asking and m.candidates:  # "who directed Heat?": the best-known Heat unless the year says
+                asking_of = asking or (subject and m.candidates
+                                       and not _TASTE_CUE.search(prefix + " " + text[m.end:end]))
+                if asking_of and m.candidates:  # "who directed Heat?": the best-known Heat unless the year says
                     result.about_movies.append((m.chosen or m.candidates[0]).id)
-                if re.search(r"\bwhy\b", prefix) or asking:
+                if re.search(r"\bwhy\b", prefix) or asking_of:
                     polarity = None  # "why Heat?" points at a shown movie; "is Heat good?" asks; no taste
                 elif seen_before and re.fullmatch(r"\W*(?:and\s+|but\s+)?not(?:\s+yet)?\W*", prefix):
                     polarity = None
@@ -409,11 +423,15 @@ def _name_words(text: str, mention: Mention) -> tuple[list[re.Match[str]], list[
 
 
 def _questions(text: str) -> list[tuple[int, int]]:
-    """Character spans of the questions about a movie or person (not requests)."""
+    """Character spans of the questions about a movie or person (not requests; but "what
+    about Heat, is it any good?" holds one after the comma)."""
     spans = []
     for sentence in _SENTENCE.finditer(text):
         body = sentence.group()
-        if _REQUEST.search(body):
+        if request := _REQUEST.search(body):
+            m = _ASK_ABOUT.search(body, request.end())
+            if m and "?" in body and m.group().lstrip()[:1] in ",;:" and _ABOUT_IT.search(body, m.end()):
+                spans.append((sentence.start() + m.start(), sentence.end()))
             continue
         m = _ASK_ABOUT.search(body)
         if m and ("?" in body or not body[:m.start()].strip()):
