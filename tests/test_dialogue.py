@@ -347,3 +347,14 @@ def test_older_than_shown_reads_the_list(text, expected):
     nlu = NLUResult(year_min=bounds.year_min, year_max=bounds.year_max)
     wishes.older_than_shown(nlu, text, [{"year": 2004}, {"year": 2000}, {"year": None}, {"year": 2012}])
     assert nlu.year_max == expected
+
+
+def test_didnt_like_it_after_why_rejects_the_film_asked_about(service):
+    t0 = service.handle_turn("why1", "I loved The Matrix and Die Hard")
+    assert len(t0["recommendations"]) >= 3
+    service.handle_turn("why1", "why the third one?")
+    t2 = service.handle_turn("why1", "I didn't like it much actually")
+    third = f'{t0["recommendations"][2]["title"]} ({t0["recommendations"][2]["year"]})'
+    assert t2["preferences"]["disliked_movies"] == [third]
+    assert third not in [f'{r["title"]} ({r["year"]})' for r in t2["recommendations"]]
+

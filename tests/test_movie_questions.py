@@ -20,6 +20,8 @@ from crs.wiring import build_components
     ("who's in it", ["cast"]),
     ("who stars in Heat?", ["cast"]),
     ("how long is the first one?", ["runtime"]),
+    ("is the second one long?", ["runtime"]),
+    ("is it too long?", ["runtime"]),
     ("what year is it from?", ["year"]),
     ("when did it come out?", ["year"]),
     ("what is Coco about?", ["plot"]),

@@ -315,6 +315,9 @@ def test_a_numbered_sequel_the_corpus_lacks_is_not_its_first_film(nlu):
     ("that one's not my cup of tea", True),
     ("horror is not my thing", False),  # a genre, not the shown movies
     ("Not my style, but I'll give it a shot! Thanks!", False),  # accepts
+    ("I didn't like it much actually", True),
+    ("didn't really enjoy that one", True),
+    ("I don't like it when movies are long", False),
 ])
 def test_not_my_thing_rejects_shown_movies(nlu, text, rejects):
     assert nlu.parse(text).has(Intent.REJECT) is rejects

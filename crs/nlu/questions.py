@@ -23,7 +23,9 @@ _ASPECTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patt
     ("cast", r"\b(?:who(?:'s| is| are)? (?:in|starring|stars? in)|who stars|(?:the )?cast|actors?|actress(?:es)?|starring|"
              r"who plays|lead role)\b"),
     ("year", r"\b(?:what year|which year|when (?:was|did|is|does)|released?|came out|come out|how old)\b"),
-    ("runtime", r"\b(?:how long|length|runtime|running time|how many (?:minutes|hours))\b"),
+    ("runtime", r"\b(?:how long|length|runtime|running time|how many (?:minutes|hours)|"
+                r"(?:is|was|isn'?t|wasn'?t) (?:it|that|this|that one|this one|the \w+ one) (?:(?:very|too|really|pretty|that|"
+                r"super|so|a bit|kind of|kinda) )?(?:long|short|lengthy))\b"),
     ("genre", r"\b(?:genre|what (?:kind|type|sort) of (?:a )?(?:movie|film))\b"),
     ("language", r"\b(?:language|subtitles?|subtitled|dubbed|in (?:" + "|".join(LANGUAGES) + r"))\b"),
     ("studio", r"\b(?:studio|production compan(?:y|ies)|who produced|produced by)\b"),

@@ -60,7 +60,10 @@ _ACCEPT = re.compile(r"\b(sounds? (good|great|interesting|cool|fun|awesome|amazi
                      r"can'?t wait to (?:watch|see|share))\b",
                      re.IGNORECASE)
 _REJECT = re.compile(r"\b(not (interested|for me|really)|no thanks|none of (these|those|them)|don'?t like (those|these|them|any)|"
-                     r"not (those|these|that one)|something different)\b", re.IGNORECASE)
+                     r"not (those|these|that one)|something different|"
+                     r"(?:didn'?t|did not|don'?t|do not) (?:really |much )?(?:like|love|enjoy|care for) "
+                     r"(?:it|that(?: one)?|this(?: one)?)(?! (?:when|if|that|because))(?:\s+(?:much|at all|very much))?)\b",
+                     re.IGNORECASE)
 #: "the second is not my thing", "not really into those": about shown movies, not "horror is not my thing".
 _REJECT_SHOWN = re.compile(r"(?:^\W*|\b(?:it|that|this|those|these|they|one|ones|first|second|third|fourth|fifth|last|"
                            r"1st|2nd|3rd|4th|5th)\W+(?:(?:is|are|was|were|'?s|'?re)\s+)?)(?:(?:really|just)\s+)?"

@@ -33,7 +33,10 @@ def make_feedback(deps: DialogueDeps):
                     "phase": Phase.FEEDBACK.value}
         if kind == "why":
             lines = [deps.prompts.reply("feedback_why", seed, title=_label(r), reason=r.get("reason", "")) for r in targets]
-            return {"phase": Phase.FEEDBACK.value, "reply": "\n".join(lines), "feedback_events": events}
+            out = {"phase": Phase.FEEDBACK.value, "reply": "\n".join(lines), "feedback_events": events}
+            if len(targets) == 1:  # "why the third one?" then "seen it" / "I'll watch it": that film
+                out["focus"] = {"movie": targets[0]["id"], "aspects": [], "turn": state["turn"]}
+            return out
         if named or state.get("refs"):
             # "I'll watch the second one": a like, so "more" now finds movies like it
             for r in targets:
