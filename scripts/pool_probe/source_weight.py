@@ -3,7 +3,9 @@ Pools cross-fitted exactly as crs train retriever --holdout-valid does, each que
 3-booster ensembles (seeds 1,2,3) per weight; valid dedup R@1/10/50 via the trainonly model's valid pools."""
 import os, sys, time, numpy as np, lightgbm as lgb
 from pathlib import Path
-from crs.datasets import dialogue_samples, load_redial_catalogue, read_dialogues
+sys.path.insert(0, str(Path(__file__).parent))
+from valid_pools import ValidPools
+from crs.datasets import dialogue_samples, load_redial_catalogue
 from crs.recommender.collaborative import CollaborativeModel
 from crs.recommender.collaborative_training import TRAIN_ONLY_FILES, fit_blocks, mention_weights, utterance_words
 from crs.recommender.ltr import FEATURES, pool_features
@@ -34,21 +36,8 @@ if not os.path.exists(C):
 p = np.load(C); F, Y, G, S = p["features"], p["labels"], p["groups"], p["src"]
 print("queries", len(G), "reduced share", S.mean(), flush=True)
 starts = np.concatenate([[0], np.cumsum(G)])
-samples = [s for d in read_dialogues(DATA / "redial/valid_dialogues.jsonl") for s in dialogue_samples(d, cat) if not s.repeated]
-vx, where, sizes = [], [], []
-for s in samples:
-    pool, x, _ = pool_features(ref, facts, mention_weights(s, fusion), utterance_words(s.context, labels), 200)
-    t = ref.row.get(s.target); h = np.flatnonzero(pool == t) if t is not None else []
-    where.append(int(h[0]) if len(h) else -1); vx.append(x); sizes.append(len(pool))
-VX = np.concatenate(vx); vst = np.concatenate([[0], np.cumsum(sizes)])
-def recall(pred):
-    hits = np.zeros((len(samples), 3), bool)
-    for i, w in enumerate(where):
-        if w < 0: continue
-        sc = pred[vst[i]:vst[i + 1]]; rank = 1 + int(np.flatnonzero(np.argsort(-sc, kind="stable") == w)[0])
-        hits[i] = [rank <= 1, rank <= 10, rank <= 50]
-    return " / ".join(f"{v:.4f}" for v in hits.mean(axis=0))
-print("shipped:", recall(ref.ranker.predict(VX)), flush=True)
+V = ValidPools(ref, cat, DATA)
+print("shipped:", V.recall(ref.ranker.predict(V.X)), flush=True)
 for wred in [float(a) for a in sys.argv[1:]]:
     preds = []
     for seed in (1, 2, 3):
@@ -57,5 +46,5 @@ for wred in [float(a) for a in sys.argv[1:]]:
         w = np.concatenate([np.full(G[q], wred if S[q] else 1.0, np.float32) for q in keep])
         ds = lgb.Dataset(F[rows], Y[rows], group=G[keep], weight=w, feature_name=list(FEATURES), free_raw_data=True)
         b = lgb.train({**LGB_PARAMS, "seed": seed}, ds, num_boost_round=250)
-        preds.append(b.predict(VX, num_threads=2)); print(f"  w={wred} seed {seed}: {recall(preds[-1])}", flush=True)
-    print(f"w={wred} ensemble: {recall(np.mean(preds, axis=0))} ({time.perf_counter() - t0:.0f} s)", flush=True)
+        preds.append(b.predict(V.X, num_threads=2)); print(f"  w={wred} seed {seed}: {V.recall(preds[-1])}", flush=True)
+    print(f"w={wred} ensemble: {V.recall(np.mean(preds, axis=0))} ({time.perf_counter() - t0:.0f} s)", flush=True)
