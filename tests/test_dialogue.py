@@ -358,3 +358,13 @@ def test_didnt_like_it_after_why_rejects_the_film_asked_about(service):
     assert t2["preferences"]["disliked_movies"] == [third]
     assert third not in [f'{r["title"]} ({r["year"]})' for r in t2["recommendations"]]
 
+
+
+def test_the_summary_says_nothing_violent_not_no_violent():
+    from crs.dialogue.render import summarize
+    from crs.preferences import Polarity, PreferenceItem, Preferences, Slot
+
+    prefs = Preferences()
+    prefs.add(PreferenceItem(slot=Slot.GENRE, value="horror", polarity=Polarity.DISLIKE, label="horror"))
+    prefs.add(PreferenceItem(slot=Slot.MOOD, value="violent", polarity=Polarity.DISLIKE, label="violent"))
+    assert summarize(prefs) == "no horror; nothing violent"

@@ -170,3 +170,15 @@ def test_which_of_the_shown_movies_is_the_shortest_or_oldest(service):
     follow = service.handle_turn("q-compare", "and the newest?")
     assert follow["phase"] == "feedback" and follow["reply"].startswith(newest.title)
     assert service.handle_turn("q-compare-none", "which one is the longest?")["reply"].startswith("I haven't suggested")
+
+
+def test_him_or_her_after_a_cast_or_director_answer_is_that_person(service):
+    [matrix] = [m for m in service.index.movies if m.title == "The Matrix" and m.year == 1999]
+    service.handle_turn("q-him", "who stars in The Matrix?")
+    turn = service.handle_turn("q-him", "hmm, not a fan of him. others?")
+    assert turn["preferences"]["disliked_people"] == [matrix.cast[0]]
+    assert turn["recommendations"] and not any(matrix.cast[0] in r["cast"] for r in turn["recommendations"])
+    service.handle_turn("q-her", "who directed The Matrix?")
+    turn = service.handle_turn("q-her", "more by her please")
+    assert turn["preferences"]["liked_people"] == [matrix.directors[0]] and turn["recommendations"]
+    assert not service.handle_turn("q-none-him", "not a fan of him")["preferences"]["disliked_people"]

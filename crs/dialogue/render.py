@@ -25,9 +25,11 @@ def summarize(prefs: Preferences, limit: int = 4) -> str:
     moods = prefs.labels(Slot.MOOD, Polarity.LIKE) + prefs.values(Slot.KEYWORD, Polarity.LIKE)
     if moods:  # labels: a length or language wish reads "short (up to 100 min)", "French"
         parts.append(join_words(moods[-2:]))
-    nots = prefs.disliked_genres + prefs.disliked_people + prefs.disliked_moods + prefs.disliked_keywords
+    nots = prefs.disliked_genres + prefs.disliked_people + prefs.disliked_keywords
     if nots:
         parts.append("no " + join_words(nots[-3:], "or"))
+    if prefs.disliked_moods:  # a mood is an adjective: "nothing violent", not "no violent"
+        parts.append("nothing " + join_words(prefs.disliked_moods[-2:], "or"))
     if prefs.year_min is not None and prefs.year_max is not None:
         parts.append(f"{prefs.year_min}–{prefs.year_max}")
     elif prefs.year_min is not None:

@@ -31,6 +31,7 @@ def make_understand(deps: DialogueDeps):
         nlu = wishes.older_than_shown(nlu, text, list(state.get("last_recs") or []))
         about = None if state.get("pending") else _about(nlu, text, state, prefs, deps)
         _like_focus(nlu, text, state, deps)
+        _person_of_focus(nlu, text, state, deps)
         if about is not None:  # "who directed the second one?": answered from the corpus, nothing else changes
             return {"act": {"reset": False, "feedback": "about", "about": about}, "intent": Intent.ASK_ABOUT.value,
                     "refs": nlu.refers_to_shown, "mentioned": nlu.mentioned, "preface": "", "feedback_events": [],
@@ -180,6 +181,32 @@ def _like_focus(nlu: NLUResult, text: str, state: dict[str, Any], deps: Dialogue
     nlu.items.append(PreferenceItem(slot=Slot.MOVIE, value=movie.id, polarity=Polarity.LIKE, label=movie.display,
                                     turn=state["turn"]))
     nlu.mentioned.append(movie.id)
+
+
+#: "Not a fan of him", "I love her", "more with him": a taste for the person the last answer named.
+_OF_HIM = re.compile(r"\b(?P<neg>not (?:a |the |really a |much of a )?(?:big |huge )?fan of|(?:don'?t|do not|didn'?t) "
+                     r"(?:really )?(?:like|love|care for|rate)|can'?t stand|hate|dislike|not into|no more (?:of|with)|"
+                     r"without)?\s*(?P<pos>fan of|like|love|adore|more (?:of|with|from|by)|others? (?:with|by)|"
+                     r"(?:anything|something|films?|movies?) (?:else )?(?:with|by|from))?\s*(?:him|her)\b", re.IGNORECASE)
+
+
+def _person_of_focus(nlu: NLUResult, text: str, state: dict[str, Any], deps: DialogueDeps) -> None:
+    """"Who's in it?" / "who directed it?" then "not a fan of him" (or "more with her"): the
+    person is the first one the answer named (the director when it was asked, else the lead)."""
+    focus = state.get("focus") or {}
+    movie = deps.index.get(focus["movie"]) if focus.get("movie") and focus.get("turn") == state["turn"] - 1 else None
+    m = _OF_HIM.search(text)
+    if movie is None or m is None or not (m.group("neg") or m.group("pos")) or nlu.people_mentioned:
+        return
+    people = movie.directors if "director" in (focus.get("aspects") or []) else movie.cast
+    if not people:
+        return
+    polarity = Polarity.DISLIKE if m.group("neg") else Polarity.LIKE
+    nlu.items.append(PreferenceItem(slot=Slot.PERSON, value=people[0], polarity=polarity, label=people[0],
+                                    turn=state["turn"]))
+    for intent in (Intent.PREFERENCE, Intent.MORE):
+        if intent not in nlu.intents and (intent == Intent.PREFERENCE or polarity == Polarity.LIKE):
+            nlu.intents.append(intent)
 
 
 def _settle_by_company(nlu: NLUResult, prefs: Preferences, turn: int, preface: list[str], deps: DialogueDeps,
