@@ -31,6 +31,13 @@ CAST_SHOWN = 4
 OFTEN, SOMETIMES = 30, 5
 
 
+def last_focus(state: dict[str, Any]) -> dict[str, Any] | None:
+    """The dialogue's focus (``{"movie", "aspects", "turn"}``) when the turn just before set it
+    with a film: what "it", "him" or "sounds good" right after an answer point at."""
+    focus = state.get("focus") or {}
+    return focus if focus.get("movie") and focus.get("turn") == state["turn"] - 1 else None
+
+
 def aspects_of(nlu: NLUResult, text: str, focus: dict[str, Any] | None, turn: int) -> list[str]:
     """What the message asks about a movie: its own aspects, or, for a bare "and the
     second?" right after an answer, the aspects of that answer."""

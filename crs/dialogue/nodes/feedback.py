@@ -84,8 +84,7 @@ def _one_meant(state: dict[str, Any]) -> str | None:
     else the top pick; ``None`` when the message is not singular."""
     if not _ONE.search(state.get("text") or ""):
         return None
-    focus = state.get("focus") or {}
-    if focus.get("movie") and focus.get("turn") == state["turn"] - 1:
+    if focus := facts.last_focus(state):
         return focus["movie"]
     recs = state.get("last_recs") or []
     return recs[0]["id"] if recs else None

@@ -170,8 +170,8 @@ def _about(nlu: NLUResult, text: str, state: dict[str, Any], prefs: Preferences,
 def _like_focus(nlu: NLUResult, text: str, state: dict[str, Any], deps: DialogueDeps) -> None:
     """"What is Inception about?" (or "what is the third one about?") then "sounds good, more
     like it": the movie just talked about becomes a like."""
-    focus = state.get("focus") or {}
-    movie = deps.index.get(focus["movie"]) if focus.get("movie") and focus.get("turn") == state["turn"] - 1 else None
+    focus = facts.last_focus(state)
+    movie = deps.index.get(focus["movie"]) if focus else None
     if (movie is None or nlu.items or nlu.refers_to_shown or nlu.asks
             or not (nlu.has(Intent.MORE) or nlu.has(Intent.ACCEPT)) or not facts.points_back(text)):
         return
@@ -193,8 +193,8 @@ _OF_HIM = re.compile(r"\b(?P<neg>not (?:a |the |really a |much of a )?(?:big |hu
 def _person_of_focus(nlu: NLUResult, text: str, state: dict[str, Any], deps: DialogueDeps) -> None:
     """"Who's in it?" / "who directed it?" then "not a fan of him" (or "more with her"): the
     person is the first one the answer named (the director when it was asked, else the lead)."""
-    focus = state.get("focus") or {}
-    movie = deps.index.get(focus["movie"]) if focus.get("movie") and focus.get("turn") == state["turn"] - 1 else None
+    focus = facts.last_focus(state)
+    movie = deps.index.get(focus["movie"]) if focus else None
     m = _OF_HIM.search(text)
     if movie is None or m is None or not (m.group("neg") or m.group("pos")) or nlu.people_mentioned:
         return
@@ -204,9 +204,8 @@ def _person_of_focus(nlu: NLUResult, text: str, state: dict[str, Any], deps: Dia
     polarity = Polarity.DISLIKE if m.group("neg") else Polarity.LIKE
     nlu.items.append(PreferenceItem(slot=Slot.PERSON, value=people[0], polarity=polarity, label=people[0],
                                     turn=state["turn"]))
-    for intent in (Intent.PREFERENCE, Intent.MORE):
-        if intent not in nlu.intents and (intent == Intent.PREFERENCE or polarity == Polarity.LIKE):
-            nlu.intents.append(intent)
+    wanted = [Intent.PREFERENCE] + ([Intent.MORE] if polarity == Polarity.LIKE else [])  # "more by her"
+    nlu.intents.extend(i for i in wanted if i not in nlu.intents)
 
 
 def _settle_by_company(nlu: NLUResult, prefs: Preferences, turn: int, preface: list[str], deps: DialogueDeps,
