@@ -46,3 +46,16 @@ def _found(linker: TitleLinker, text: str) -> list[tuple[str, list[str]]]:
 ])
 def test_short_titles(linker, text, expected):
     assert _found(linker, text) == expected
+
+
+def test_a_lower_case_plural_of_a_film_nobody_names_is_a_noun():
+    linker = TitleLinker(MovieIndex([
+        Movie("sp", "Spiders", 2000, ("horror",)),  # nobody talks about it: "spiders" is the animals
+        Movie("ja", "Jaws", 1975, ("thriller",), popularity=120),
+        Movie("te", "Tenet", 2020, ("action",)),
+    ]))
+    assert _found(linker, "I don't like spiders") == []
+    assert _found(linker, "she loves spiders and snakes") == []
+    assert _found(linker, "I loved Spiders") == [("Spiders", ["sp"])]  # written like a title
+    assert _found(linker, "i loved jaws") == [("jaws", ["ja"])]  # talked about: the film
+    assert _found(linker, "i loved tenet") == [("tenet", ["te"])]  # no plural: the film

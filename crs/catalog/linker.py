@@ -36,6 +36,9 @@ DOMINANCE = 6.0
 #: A title written in lower case and made of everyday words ("loved the matrix", "like heat")
 #: is read as a title only after a cue, and only when the film is this often talked about.
 LOWER_CASE_MIN_POPULARITY = 5.0
+#: A plural-looking word ("spiders", "horses"; not "glass", "jaws" is talked about): a noun when written in
+#: lower case and no one talks about the film of that name.
+_PLURAL = re.compile(r"[^s]s$")
 #: A popular film (this many ReDial mentions) is also found by the start of its title, as
 #: people shorten it: "Grand Budapest", "Eternal Sunshine", "Shawshank" (see ``_short_keys``).
 SHORT_TITLE_MIN_POPULARITY = 5.0
@@ -328,6 +331,9 @@ class TitleLinker:
         elif all(t.raw.islower() for t in span) and self._known(key) == 0 \
                 and not _LOWER_CUE_RE.search(text[max(0, start - 80):start]):
             return False  # "quiero ver una película": a lower-case word nobody talks about as a film ("Una")
+        elif len(span) == 1 and span[0].raw.islower() and self._known(key) < LOWER_CASE_MIN_POPULARITY \
+                and _PLURAL.search(words[0]):
+            return False  # "I don't like spiders", "she loves horses": a plural noun, not a film nobody names
         return True
 
     def _plausible_short(self, text: str, tokens: list[_Tok], i: int, j: int) -> bool:
@@ -446,6 +452,8 @@ class TitleLinker:
                 key = norm_title(phrase)
                 if len(key) < 6 or key in self.blocked or all(w.lower() in self.common for w in words[:n]):
                     continue
+                if n == 1 and key in self.keys and _PLURAL.search(key) and words[0].islower():
+                    continue  # an exact one-word title: the exact match has judged it ("I don't like spiders")
                 hit = process.extractOne(key, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=90)
                 if hit is None and len(key) >= 7:  # one slip ("matirx", "incepton"), two in long titles
                     allowed = 1 if len(key) < 12 else 2
