@@ -331,8 +331,7 @@ class TitleLinker:
         elif all(t.raw.islower() for t in span) and self._known(key) == 0 \
                 and not _LOWER_CUE_RE.search(text[max(0, start - 80):start]):
             return False  # "quiero ver una película": a lower-case word nobody talks about as a film ("Una")
-        elif len(span) == 1 and span[0].raw.islower() and self._known(key) < LOWER_CASE_MIN_POPULARITY \
-                and _PLURAL.search(words[0]):
+        elif len(span) == 1 and self._plural_noun(span[0].raw, key):
             return False  # "I don't like spiders", "she loves horses": a plural noun, not a film nobody names
         return True
 
@@ -359,6 +358,11 @@ class TitleLinker:
         before = text[max(0, start - 60):start]
         return bool(_TOPIC_BEFORE.search(before)
                     or (_WITH_BEFORE.search(before) and _IN_IT_AFTER.match(text[end:end + 12])))
+
+    def _plural_noun(self, raw: str, key: str) -> bool:
+        """A one-word title written in lower case, plural-looking, of a film nobody talks about:
+        the noun is meant ("spiders", "horses")."""
+        return raw.islower() and _PLURAL.search(key) is not None and self._known(key) < LOWER_CASE_MIN_POPULARITY
 
     def _known(self, key: str) -> float:
         """How often people talk about the best-known film of this title (ReDial mentions)."""
@@ -452,8 +456,8 @@ class TitleLinker:
                 key = norm_title(phrase)
                 if len(key) < 6 or key in self.blocked or all(w.lower() in self.common for w in words[:n]):
                     continue
-                if n == 1 and key in self.keys and _PLURAL.search(key) and words[0].islower():
-                    continue  # an exact one-word title: the exact match has judged it ("I don't like spiders")
+                if n == 1 and key in self.keys and self._plural_noun(words[0], key):
+                    continue  # "I don't like spiders": the exact match has judged that word no title
                 hit = process.extractOne(key, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=90)
                 if hit is None and len(key) >= 7:  # one slip ("matirx", "incepton"), two in long titles
                     allowed = 1 if len(key) < 12 else 2
