@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from crs.datasets import dialogue_samples, load_redial_catalogue, read_dialogues
+sys.path.insert(0, str(Path(__file__).parent))
+from valid_pools import ValidPools  # noqa: E402
+from crs.datasets import load_redial_catalogue
 from crs.recommender.collaborative import CollaborativeModel
-from crs.recommender.collaborative_training import mention_weights, utterance_words
-from crs.recommender.ltr import pool_features
 from crs.recommender.ltr_training import PoolData, fit_ranker
 
 DATA = Path("/work/shared/data")
@@ -36,38 +36,10 @@ p = np.load(pools_path)
 pools = PoolData(p["features"], p["labels"], p["groups"], int(p["turns"]))
 model = CollaborativeModel.load(Path(model_path))
 cat = load_redial_catalogue(DATA)
-labels = dict(zip(cat.ids, cat.labels))
-samples = [s for d in read_dialogues(DATA / "redial/valid_dialogues.jsonl") for s in dialogue_samples(d, cat)
-           if not s.repeated]
-xs, where, sizes = [], [], []
-for s in samples:
-    pool, x, _ = pool_features(model, model.facts, mention_weights(s, model.fusion),
-                               utterance_words(s.context, labels), model.ranker.pool_size)
-    t = model.row.get(s.target)
-    hit = np.flatnonzero(pool == t) if t is not None else []
-    where.append(int(hit[0]) if len(hit) else -1)
-    xs.append(x)
-    sizes.append(len(pool))
-X = np.concatenate(xs)
-starts = np.concatenate([[0], np.cumsum(sizes)])
-where = np.array(where)
-print(f"valid: {len(samples)} samples, in pool {np.mean(where >= 0):.4f}, {time.perf_counter() - start:.0f} s", flush=True)
-
-
-def recall(pred: np.ndarray) -> np.ndarray:
-    hits = np.zeros((len(samples), 3), bool)
-    for i, w in enumerate(where):
-        if w < 0:
-            continue
-        sc = pred[starts[i]:starts[i + 1]]
-        order = np.argsort(-sc, kind="stable")
-        rank = 1 + int(np.flatnonzero(order == w)[0])
-        hits[i] = [rank <= 1, rank <= 10, rank <= 50]
-    return hits
-
-
-def fmt(h: np.ndarray) -> str:
-    return " / ".join(f"{v:.4f}" for v in h.mean(axis=0))
+V = ValidPools(model, cat, DATA, model.ranker.pool_size)
+X, where, starts = V.X, V.where, V.starts
+print(f"valid: {len(where)} samples, in pool {np.mean(where >= 0):.4f}, {time.perf_counter() - start:.0f} s", flush=True)
+recall, fmt = V.hits, V.fmt
 
 
 print("shipped ranker of the artefact:", fmt(recall(model.ranker.predict(X))), flush=True)

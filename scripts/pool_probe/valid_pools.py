@@ -27,8 +27,8 @@ class ValidPools:
         self.starts = np.concatenate([[0], np.cumsum(sizes)])
         self.where = np.array(where)
 
-    def recall(self, pred: np.ndarray) -> str:
-        """"R@1 / R@10 / R@50" of scores ``pred`` (one per row of ``X``)."""
+    def hits(self, pred: np.ndarray) -> np.ndarray:
+        """Per sample, whether scores ``pred`` (one per row of ``X``) rank the target in the top 1 / 10 / 50."""
         hits = np.zeros((len(self.where), 3), bool)
         for i, w in enumerate(self.where):
             if w < 0:
@@ -36,4 +36,12 @@ class ValidPools:
             scores = pred[self.starts[i]:self.starts[i + 1]]
             rank = 1 + int(np.flatnonzero(np.argsort(-scores, kind="stable") == w)[0])
             hits[i] = [rank <= 1, rank <= 10, rank <= 50]
+        return hits
+
+    @staticmethod
+    def fmt(hits: np.ndarray) -> str:
         return " / ".join(f"{v:.4f}" for v in hits.mean(axis=0))
+
+    def recall(self, pred: np.ndarray) -> str:
+        """"R@1 / R@10 / R@50" of scores ``pred``."""
+        return self.fmt(self.hits(pred))
