@@ -8,6 +8,7 @@ from typing import Any
 
 from crs.dialogue.deps import DialogueDeps
 from crs.dialogue.policy import Facts, Question, choose_question, open_attributes
+from crs.nlu.lexicon import mood_pattern
 from crs.preferences import Preferences
 from crs.recommender.types import RecQuery
 
@@ -38,8 +39,7 @@ def _mood_patterns(deps: DialogueDeps) -> dict[str, re.Pattern[str]]:
     lexicon = getattr(deps.nlu, "lexicon", None)
     if lexicon is None:
         return {}
-    return {tag: re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\b")
-            for tag, words in lexicon.mood_words.items() if words}
+    return {tag: pattern for tag, words in lexicon.mood_words.items() if (pattern := mood_pattern(words)) is not None}
 
 
 def pick_question(deps: DialogueDeps, state: dict[str, Any], prefs: Preferences,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -22,6 +23,25 @@ class Lexicon:
     topic_aliases: dict[str, str] = field(default_factory=dict)
     #: Genre phrases that name a kind within the genre ("zombie"): negated, no genre dislike.
     subgenres: frozenset[str] = field(default_factory=frozenset)
+
+
+#: Endings a mood word may take in a plot ("kill": kills, killed, killing, killer).
+_ENDINGS = r"(?:s|es|d|ed|ing|er|ers)?"
+
+
+def mood_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    """A whole-word pattern of a mood's words (``group(1)`` = the word found), so that "war"
+    finds "wars" but not "award" or "toward"; None for no words. Longer words first, so
+    "serial killer" is one word, not "killer"."""
+    if not words:
+        return None
+    ordered = sorted(set(words), key=lambda w: (-len(w), w))
+    return re.compile(r"\b(" + "|".join(map(re.escape, ordered)) + r")" + _ENDINGS + r"\b")
+
+
+def mood_word_count(pattern: re.Pattern[str] | None, text: str) -> int:
+    """How many different words of a mood ``text`` (lower case) holds."""
+    return 0 if pattern is None else len({m.group(1) for m in pattern.finditer(text)})
 
 
 @lru_cache(maxsize=1)

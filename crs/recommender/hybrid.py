@@ -22,7 +22,7 @@ import numpy as np
 
 from crs.catalog.models import Movie
 from crs.catalog.normalize import norm_title
-from crs.nlu.lexicon import Lexicon, load_lexicon
+from crs.nlu.lexicon import Lexicon, load_lexicon, mood_pattern, mood_word_count
 from crs import facets
 from crs.preferences import SEQUEL
 from crs.recommender.constraints import Constraints, TitleRows, person_match
@@ -440,13 +440,13 @@ class HybridRetriever:
         words, genres = hits
         todo = np.flatnonzero(words[rows] < 0).tolist()
         if todo:
-            mood_words = self.lexicon.mood_words.get(mood, ())
+            pattern = mood_pattern(self.lexicon.mood_words.get(mood, ()))
             mood_genres = self.lexicon.mood_genres.get(mood, ())
             for j in todo:
                 m = movies[j]
                 text = f"{m.plot} {' '.join(m.keywords)}".lower()
                 genres[rows[j]] = sum(g in m.genres for g in mood_genres)
-                words[rows[j]] = sum(w in text for w in mood_words)  # set last: the check above reads it
+                words[rows[j]] = mood_word_count(pattern, text)  # set last: the check above reads it
         return words[rows], genres[rows]
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from crs.catalog.models import Movie
 from crs.catalog.normalize import norm_title
-from crs.nlu.lexicon import Lexicon
+from crs.nlu.lexicon import Lexicon, mood_pattern, mood_word_count
 
 #: The order in which attributes are revealed after the opening.
 REVEAL_ORDER = ("director", "actor", "genre", "actor", "keyword", "keyword")
@@ -187,8 +187,7 @@ def knowledge(movie: Movie, phrases: dict[str, str], genre_counts: Counter[str],
         out["era"] = [Known("era", era[1], (era[1],))]
     text = f"{movie.plot} {' '.join(movie.keywords)}".lower()
     for tag, label in MOOD_LABELS.items():
-        words = mood_words.get(tag) or ()
-        if words and re.search(r"\b(" + "|".join(map(re.escape, words)) + r")\b", text):
+        if mood_word_count(mood_pattern(mood_words.get(tag) or ()), text):
             out["mood"].append(Known("mood", label, (label,)))
     out["keyword"] = [Known("keyword", k, (k.lower(),)) for k in movie.keywords if untold(k)]
     if "director" in order:

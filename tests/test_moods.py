@@ -1,0 +1,70 @@
+"""Moods read from a film's plot and keywords (crs.nlu.lexicon.mood_pattern) and an unwanted
+mood in the retriever: "I loved Heat and Collateral, nothing too violent though"."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from crs.catalog.models import Movie
+from crs.nlu.lexicon import load_lexicon, mood_pattern, mood_word_count
+from crs.preferences import Polarity, PreferenceItem, Preferences, Slot
+from crs.recommender.hybrid import HybridRetriever
+from crs.recommender.types import RecQuery
+
+
+@pytest.mark.parametrize("text, count", [
+    ("a soldier home from the war", 1),
+    ("after the wars of the roses", 1),
+    ("she wins an award for software toward the end", 0),  # "war" inside other words is no war
+    ("he killed a man; the killing goes on", 1),  # inflections of one word count once
+    ("a serial killer stalks the town", 1),  # the longer word, not "killer" as well
+    ("a hitman out for revenge", 2),
+    ("a skilled baker", 0),
+    ("gangsters in a machine gun shootout", 3),
+])
+def test_violent_words_are_whole_words_with_their_endings(text, count):
+    pattern = mood_pattern(load_lexicon().mood_words["violent"])
+    assert mood_word_count(pattern, text) == count
+
+
+def test_a_funeral_is_no_fun():
+    pattern = mood_pattern(("fun", "friendship"))
+    assert mood_word_count(pattern, "a funeral in the family") == 0
+    assert mood_word_count(pattern, "fun with friends and friendships") == 2
+    assert mood_pattern(()) is None and mood_word_count(None, "anything") == 0
+
+
+def _prefs(liked: list[str], disliked_moods: list[str]) -> Preferences:
+    prefs = Preferences()
+    for movie_id in liked:
+        prefs.add(PreferenceItem(slot=Slot.MOVIE, value=movie_id, polarity=Polarity.LIKE))
+    for mood in disliked_moods:
+        prefs.add(PreferenceItem(slot=Slot.MOOD, value=mood, polarity=Polarity.DISLIKE))
+    return prefs
+
+
+def test_an_action_film_scores_below_a_crime_drama_when_violence_is_unwanted(movie_store):
+    retriever = HybridRetriever(movie_store)
+    action = Movie("a1", "A Chase", 2001, ("action", "crime"), plot="Two cops chase a thief across town.")
+    drama = Movie("d1", "A Trial", 2001, ("crime", "drama"), plot="A lawyer takes on a hopeless case.")
+    retriever._ensure_indexes()  # a fresh retriever: its per-row mood cache is empty, so rows 0 and 1 read these films
+    rows = np.array([0, 1])
+    score = retriever._mood([action, drama], rows, [], ["violent"])
+    assert score[0] < score[1] == 0.0  # the action genre alone makes a film "violent"
+    wanted = retriever._mood([action, drama], rows, ["violent"], [])
+    assert wanted[0] > wanted[1]
+
+
+def test_nothing_violent_after_crime_films_brings_crime_without_action(movie_store):
+    """Liked crime thrillers and "nothing too violent": the list keeps to crime and drama
+    and leaves out action, war and horror films, which come first without the wish."""
+    index = movie_store.index
+    liked = [m.id for m in index.movies if m.title in ("Heat", "The Dark Knight") and "action" in m.genres][:2]
+    assert liked, "the small store holds the most mentioned ReDial films"
+    retriever = HybridRetriever(movie_store)
+    violent = {"action", "war", "horror"}
+    plain = retriever.retrieve(RecQuery(preferences=_prefs(liked, []), exclude=frozenset(liked)), 10)
+    assert sum(bool(violent & set(c.movie.genres)) for c in plain[:5]) >= 3  # the wish changes something
+    calm = retriever.retrieve(RecQuery(preferences=_prefs(liked, ["violent"]), exclude=frozenset(liked)), 10)
+    assert not any(violent & set(c.movie.genres) for c in calm[:5]), [(c.movie.display, c.movie.genres) for c in calm[:5]]
