@@ -15,7 +15,7 @@ from rapidfuzz.distance import OSA
 
 from crs.catalog.linker import Mention, TitleLinker
 from crs.catalog.normalize import norm_words
-from crs.nlu import attributes
+from crs.nlu import attributes, complaints
 from crs.nlu.lexicon import Lexicon, load_lexicon
 from crs.nlu.people import PeopleIndex
 from crs.nlu.questions import aspects as question_aspects
@@ -108,6 +108,8 @@ _TASTE_CUE = re.compile(r"\b(?:lov|lik|enjoy|fan\b|favou?rit|ador|hat|dislik|see
                         r"best|similar|other|more|not\b|no\b|never|didn|sound|interest|cool|fun\b|nice)\w*", re.IGNORECASE)
 #: Genre words that also describe a movie: "X was funny", "looks creepy" state no wish.
 _DESCRIPTIVE = frozenset({"funny", "hilarious", "scary", "creepy", "frightening", "terrifying", "suspenseful"})
+#: Of those, the ones a film can be too much of ("too scary": no horror; "too funny" says nothing).
+_TOO_GENRES = frozenset({"scary", "creepy", "frightening", "terrifying", "suspenseful"})
 _COPULA = frozenset({"was", "is", "were", "are", "looks", "looked", "look", "seems", "seemed", "sounds", "sounded",
                      "so", "pretty", "very", "really", "super", "too", "quite", "retty", "its", "it's", "thats"})
 _NOUNS = frozenset({"movie", "movies", "film", "films", "flick", "flicks", "one", "ones", "stuff", "comedy", "comedies",
@@ -238,6 +240,8 @@ class RuleNLU:
                 elif seen_before and re.fullmatch(r"\W*(?:and\s+|but\s+)?not(?:\s+yet)?\W*", prefix):
                     polarity = None
                 elif m.chosen is not None or m.ambiguous:
+                    # "Jurassic Park was too scary for him", "seen Jaws, way too scary": disliked
+                    complaint = complaints.dislikes_title(prefix, text[m.end:_sentence_rest(text, m, mentions)])
                     if not_seen:
                         polarity = Polarity.DISLIKE if negated and not _NOT_SEEN.search(prefix[-40:]) else None
                     elif seen:
@@ -245,12 +249,15 @@ class RuleNLU:
                         polarity = Polarity.LIKE if _LIKED_AFTER.match(text[m.end:end]) else Polarity.SEEN
                     else:
                         polarity = Polarity.DISLIKE if negated else Polarity.LIKE
+                    seen_too = complaint and polarity == Polarity.SEEN
+                    if complaint and polarity in (Polarity.LIKE, Polarity.SEEN):
+                        polarity = Polarity.DISLIKE
                     if polarity is not None and m.ambiguous:
                         result.ambiguous.append((m, polarity))
                     elif polarity is not None:
                         result.items.append(PreferenceItem(slot=Slot.MOVIE, value=m.chosen.id, polarity=polarity,
                                                            label=m.chosen.display, turn=turn))
-                        if polarity == Polarity.LIKE and _SEEN.search(prefix[-60:]):
+                        if seen_too or (polarity == Polarity.LIKE and _SEEN.search(prefix[-60:])):
                             result.items.append(PreferenceItem(slot=Slot.MOVIE, value=m.chosen.id, polarity=Polarity.SEEN,
                                                                label=m.chosen.display, turn=turn))
                 a, b = m.start - start, min(m.end - start, len(masked))
@@ -311,7 +318,9 @@ class RuleNLU:
                     if not _same_or_plural(words[i:i + len(pw)], pw) or any(k in used for k in range(i, i + len(pw))):
                         continue
                     used.update(range(i, i + len(pw)))
-                    if slot == Slot.GENRE and _not_a_genre_wish(phrase, words, i, i + len(pw)):
+                    too = complaints.too_before(words, i)  # "too violent", "too scary": unwanted
+                    if (slot == Slot.GENRE and _not_a_genre_wish(phrase, words, i, i + len(pw))
+                            and not (too and phrase in _TOO_GENRES)):
                         continue
                     if slot == Slot.MOOD and self.lexicon.moods[phrase] in _LOW_MOODS and _own_state(words, i):
                         # "I'm feeling sad": the user's mood, not the film's; cheer them up instead
@@ -320,7 +329,7 @@ class RuleNLU:
                         continue
                     if slot == Slot.MOOD and _describes(words, i):
                         continue
-                    negated = (_negated(" ".join(words[max(0, i - _WINDOW):i]))
+                    negated = (too or _negated(" ".join(words[max(0, i - _WINDOW):i]))
                                or _negated_after(words[i + len(pw):i + len(pw) + 8]))
                     polarity = Polarity.DISLIKE if negated else Polarity.LIKE
                     if negated and slot == Slot.GENRE and phrase in self.lexicon.subgenres:
@@ -366,7 +375,9 @@ class RuleNLU:
                          and (result.refers_to_shown or not any(i.slot == Slot.MOVIE for i in result.items)))
         if seen_feedback:
             intents.append(Intent.SEEN)
-        if _REJECT.search(stripped) or (_REJECT_SHOWN.search(stripped) and not _ACCEPT.search(stripped)):
+        complaint = complaints.of_shown(stripped) and not any(i.slot == Slot.MOVIE for i in result.items)
+        if (_REJECT.search(stripped) or (_REJECT_SHOWN.search(stripped) and not _ACCEPT.search(stripped))
+                or complaint):  # "the first one is too violent"
             intents.append(Intent.REJECT)  # "not my style, but I'll give it a shot" accepts
         if _BYE.search(stripped):
             intents.append(Intent.GOODBYE)
@@ -403,6 +414,12 @@ def _names_a_show(text: str, mention: Mention) -> bool:
     if mention.text.startswith("@") or mention.year is not None:
         return False
     return bool(_SHOW_AFTER.match(text[mention.end:]) or _SHOW_BEFORE.search(text[:mention.start]))
+
+
+def _sentence_rest(text: str, mention: Mention, mentions: list[Mention]) -> int:
+    """Where what is said of ``mention`` ends: the sentence's end or the next title."""
+    end = next((m.start() for m in re.finditer(r"[.!?\n]", text[mention.end:])), len(text) - mention.end) + mention.end
+    return min([end] + [m.start for m in mentions if mention.end <= m.start < end])
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:

@@ -75,7 +75,8 @@ def _about(about: dict[str, Any], recs: list[dict[str, Any]], deps: DialogueDeps
 
 #: One film meant, not the list: "seen it", "not that one", "watched this one already".
 _ONE = re.compile(r"\b(?:seen|watched|saw|into|like|liked|love|loved|for me|thing|style)\s+(?:it|that|this)\b"
-                  r"|\b(?:that|this)\s+(?:one|movie|film)\b|^\W*(?:seen|watched)\s+it\b", re.IGNORECASE)
+                  r"|\b(?:that|this)\s+(?:one|movie|film)\b|^\W*(?:seen|watched)\s+it\b"
+                  r"|^\W*(?:it|that|this)(?:'s|\s+(?:is|was|looks|seems|sounds))\b", re.IGNORECASE)  # "that looks too scary"
 
 
 def _one_meant(state: dict[str, Any]) -> str | None:

@@ -1,0 +1,96 @@
+"""Complaints about a film ("Interstellar was too slow", "the first one is too violent"): the
+title is disliked, the mood or genre unwanted, a shown film rejected (crs/nlu/complaints.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from crs.catalog.linker import TitleLinker
+from crs.catalog.models import Movie, MovieIndex
+from crs.nlu.complaints import complains, of_shown
+from crs.nlu.lexicon import load_lexicon
+from crs.nlu.people import PeopleIndex
+from crs.nlu.rules import RuleNLU
+from crs.nlu.types import Intent
+from crs.wiring import build_components
+
+MOVIES = [
+    Movie("1", "Heat", 1995, ("action", "crime"), ("Michael Mann",), ("Al Pacino",), popularity=40),
+    Movie("3", "Collateral", 2004, ("crime", "thriller"), ("Michael Mann",), ("Tom Cruise",), popularity=10),
+    Movie("7", "Interstellar", 2014, ("sci-fi",), ("Christopher Nolan",), ("Matthew McConaughey",), popularity=150),
+    Movie("12", "Jurassic Park", 1993, ("adventure", "sci-fi"), ("Steven Spielberg",), ("Sam Neill",), popularity=300),
+]
+
+
+@pytest.fixture(scope="module")
+def nlu():
+    index = MovieIndex(list(MOVIES))
+    lex = load_lexicon()
+    linker = TitleLinker(index, blocked=set(lex.genres) | set(lex.moods))
+    return RuleNLU(linker, PeopleIndex(index, linker.starters), reference_year=2020)
+
+
+def _items(result):
+    return {(i.slot.value, i.value, i.polarity.value) for i in result.items}
+
+
+@pytest.mark.parametrize("text, expected, absent", [
+    ("Jurassic Park was too scary for my son", {("movie", "12", "dislike"), ("genre", "horror", "dislike")},
+     {("movie", "12", "like")}),
+    ("He's seen Jurassic Park, too scary", {("movie", "12", "dislike"), ("movie", "12", "seen"),
+                                            ("genre", "horror", "dislike")}, {("movie", "12", "like")}),
+    ("Jurassic Park was way too violent", {("movie", "12", "dislike"), ("mood", "violent", "dislike")},
+     {("mood", "violent", "like")}),
+    ("Interstellar was too slow and boring", {("movie", "7", "dislike")}, {("movie", "7", "like")}),
+    # praise before the title keeps it: the film was loved, only the scare is unwanted
+    ("I loved Jurassic Park but it was too scary for my son", {("movie", "12", "like"), ("genre", "horror", "dislike")},
+     {("movie", "12", "dislike")}),
+    # wishes stay wishes, and the titles stay liked
+    ("I loved Heat and Collateral, nothing too violent though", {("movie", "3", "like"), ("mood", "violent", "dislike")},
+     {("movie", "3", "dislike")}),
+    ("I liked Collateral, not too violent", {("movie", "3", "like"), ("mood", "violent", "dislike")},
+     {("movie", "3", "dislike")}),
+    # "too" names what is unwanted, whatever precedes it
+    ("the first one is too violent", {("mood", "violent", "dislike")}, {("mood", "violent", "like")}),
+    ("too much violence in those", {("mood", "violent", "dislike")}, set()),
+])
+def test_a_complaint_dislikes_the_title_and_the_mood(nlu, text, expected, absent):
+    found = _items(nlu.parse(text))
+    assert expected <= found and not (absent & found), found
+
+
+@pytest.mark.parametrize("text, rejects", [
+    ("the first one is too violent", True),
+    ("that looks too scary", True),
+    ("those are way too long", True),
+    ("too scary for my kids", True),
+    ("Jurassic Park was too scary", False),  # the named film is disliked; nothing shown is rejected
+    ("something not too long please", False),
+    ("nothing too violent", False),
+    ("I want to watch it too", False),
+])
+def test_a_complaint_about_a_shown_film_rejects_it(nlu, text, rejects):
+    assert (Intent.REJECT in nlu.parse(text).intents) is rejects
+
+
+def test_wishes_are_no_complaints():
+    assert complains("it was too long") and complains("Way too much gore")
+    assert not complains("nothing too violent") and not complains("not too long please")
+    assert not complains("me too") and not complains("I loved it too")
+    assert of_shown("the second one looks too scary") and not of_shown("nothing too scary for the second one")
+
+
+def test_that_looks_too_scary_rejects_one_film_and_keeps_horror_out(small_store, tmp_path):
+    settings = small_store.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'crs.db'}"})
+    service = build_components(settings).service
+    try:
+        shown = service.handle_turn("c1", "some sci-fi movies")["recommendations"]
+        assert len(shown) >= 2
+        turn = service.handle_turn("c1", "that looks too scary")
+        prefs = turn["preferences"]
+        assert "horror" in prefs["disliked_genres"]
+        first = f"{shown[0]['title']} ({shown[0]['year']})"
+        assert prefs["disliked_movies"] == [first]  # "that": the top pick, not the whole list
+        assert turn["recommendations"] and first not in {f"{r['title']} ({r['year']})" for r in turn["recommendations"]}
+    finally:
+        service.close()
