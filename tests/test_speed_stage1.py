@@ -17,7 +17,7 @@ from crs.catalog import store_files
 from crs.preferences import Polarity, PreferenceItem, Preferences, Slot
 from crs.recommender.constraints import Constraints
 from crs.recommender.feedback import FeedbackSignal
-from crs.recommender.hybrid import HybridRetriever
+from crs.recommender.hybrid import HybridRetriever, HybridWeights
 from crs.recommender.types import RecQuery
 
 
@@ -167,19 +167,22 @@ def test_adding_movies_empties_the_neighbour_cache(writable_store, embedder):
     assert [m.id for m, _ in after[:2]] == [liked.id, "twin-1"]  # itself, then its twin (same text, same vector)
 
 
+class _CountingScorer:
+    """A deterministic stand-in for the trained collaborative model that counts its calls."""
+
+    def __init__(self, movies):
+        self.movies = movies
+        self.calls = 0
+
+    def score(self, weights, text="", k=None):
+        self.calls += 1
+        ranked = sorted(self.movies[:300], key=lambda m: (hash((m.id, tuple(weights), text)) % 997, m.id))
+        return {m.id: 1.0 / (1 + i) for i, m in enumerate(ranked[:k])}
+
+
 def test_collaborative_answers_are_reused_only_for_the_same_question(movie_store):
     movies = movie_store.index.movies
-
-    class Scorer:  # a deterministic stand-in for the trained model that counts its calls
-        def __init__(self):
-            self.calls = 0
-
-        def score(self, weights, text="", k=None):
-            self.calls += 1
-            ranked = sorted(movies[:300], key=lambda m: (hash((m.id, tuple(weights), text)) % 997, m.id))
-            return {m.id: 1.0 / (1 + i) for i, m in enumerate(ranked[:k])}
-
-    scorer = Scorer()
+    scorer = _CountingScorer(movies)
     retriever = HybridRetriever(movie_store, scorer)
     retriever.warm()
     liked = [PreferenceItem(slot=Slot.MOVIE, value=movies[i].id, polarity=Polarity.LIKE, turn=0) for i in (3, 9)]
@@ -191,3 +194,25 @@ def test_collaborative_answers_are_reused_only_for_the_same_question(movie_store
     disliked = PreferenceItem(slot=Slot.MOVIE, value=movies[20].id, polarity=Polarity.DISLIKE, turn=1)
     retriever.retrieve(RecQuery(preferences=Preferences(items=[*liked, disliked])), 50)
     assert scorer.calls == 2
+
+
+def test_without_a_liked_movie_the_collaborative_signal_weighs_less(movie_store):
+    """Genre and topic words alone are matched by the genre, mood and topic signals; the model's
+    word-only ranking at full weight made attribute-only simulated users find their film less often."""
+    movies = movie_store.index.movies
+    full = HybridRetriever(movie_store, _CountingScorer(movies), HybridWeights(collab_words=1.0))
+    default = HybridRetriever(movie_store, _CountingScorer(movies))
+    share = HybridWeights().collab_words
+    assert 0 < share < 1
+    words_only = Preferences(items=[PreferenceItem(slot=Slot.GENRE, value="comedy", polarity=Polarity.LIKE),
+                                    PreferenceItem(slot=Slot.KEYWORD, value="dog", polarity=Polarity.LIKE)])
+    a = {c.movie.id: c for c in full.retrieve(RecQuery(preferences=words_only), 300)}
+    b = {c.movie.id: c for c in default.retrieve(RecQuery(preferences=words_only), 300)}
+    both = [i for i in a if i in b and a[i].evidence["collab"] > 0]
+    assert both
+    for i in both:
+        assert a[i].score - b[i].score == pytest.approx((1.0 - share) * a[i].evidence["collab"])
+    liked = PreferenceItem(slot=Slot.MOVIE, value=movies[3].id, polarity=Polarity.LIKE)
+    with_movie = RecQuery(preferences=Preferences(items=[*words_only.items, liked]))
+    assert ([(c.movie.id, c.score) for c in full.retrieve(with_movie, 50)]
+            == [(c.movie.id, c.score) for c in default.retrieve(with_movie, 50)])

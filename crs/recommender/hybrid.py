@@ -42,6 +42,10 @@ class HybridWeights:
     """Fusion weights of the stage-1 score (issue #3 learns these; v0 sets them by hand)."""
 
     collab: float = 1.0
+    #: The collaborative signal when no movie is liked yet: the model then ranks from genre and
+    #: topic words alone, which the genre, mood and topic signals match directly; at full weight
+    #: attribute-only simulated users found their film less often (docs/conversations.md).
+    collab_words: float = 0.3
     semantic: float = 0.8
     text: float = 0.6
     genre: float = 0.6
@@ -187,7 +191,8 @@ class HybridRetriever:
                                 disliked_topics=tuple(prefs.disliked_keywords),
                                 franchise_of=(tuple(index.by_id[i] for i in liked)
                                               if SEQUEL in prefs.disliked_keywords else ()),
-                                taste_genres=taste, ask_genres=asks[0], ask_people=asks[1], carried=carried)
+                                taste_genres=taste, ask_genres=asks[0], ask_people=asks[1], carried=carried,
+                                words_only=not recency)
         scored = self._score_all(allowed, sims, [collab.get(m.id, 0.0) / max_collab for m in allowed], context, rows)
         feedback = (self._feedback(allowed, signal, set(prefs.liked_genres) | asks[0], sims.matrix, rows)
                     if signal else None)
@@ -378,7 +383,7 @@ class HybridRetriever:
         disliked = np.maximum(0.0, sims.disliked - 0.5)
         bias = np.array([self.item_bias.get(m.id, 0.0) for m in movies]) if self.item_bias and n else np.zeros(n)
         # The same sum, in the same order, as one float64 expression per candidate would give.
-        score = (w.collab * collab_a + w.semantic * sims.semantic + w.text * sims.text + w.genre * genre
+        score = ((w.collab_words if q.words_only else w.collab) * collab_a + w.semantic * sims.semantic + w.text * sims.text + w.genre * genre
                  + w.taste * taste + w.person * person_a + w.popularity * popularity + w.mood * mood
                  - w.disliked * disliked + w.feedback_bias * bias)
         meets_person = (np.array([p is not None for p in people], bool) if q.ask_people else np.ones(n, bool))
@@ -560,6 +565,7 @@ class _QueryContext:
     carried: str | None = None  # which ask ("genre" / "person") is carried from an earlier message
     disliked_topics: tuple[str, ...] = ()  # "no zombie movies": keywords to keep away from
     franchise_of: tuple[Movie, ...] = ()  # "no sequels": the liked movies whose franchises to keep away from
+    words_only: bool = False  # no liked movie: the collaborative signal ranks from words alone
 
 
 #: Mood-scale bonus of a candidate known to fit a length, language or studio wish ("something
