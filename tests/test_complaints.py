@@ -68,6 +68,7 @@ def test_a_complaint_dislikes_the_title_and_the_mood(nlu, text, expected, absent
     ("something not too long please", False),
     ("nothing too violent", False),
     ("I want to watch it too", False),
+    ("I liked it too much", False),
 ])
 def test_a_complaint_about_a_shown_film_rejects_it(nlu, text, rejects):
     assert (Intent.REJECT in nlu.parse(text).intents) is rejects
@@ -77,6 +78,8 @@ def test_wishes_are_no_complaints():
     assert complains("it was too long") and complains("Way too much gore")
     assert not complains("nothing too violent") and not complains("not too long please")
     assert not complains("me too") and not complains("I loved it too")
+    assert complains("too many jump scares") and not complains("I liked it too much")
+    assert not complains("I love it too much to pick another") and not complains("too much for me to say")
     assert of_shown("the second one looks too scary") and not of_shown("nothing too scary for the second one")
 
 

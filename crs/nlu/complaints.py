@@ -15,7 +15,7 @@ import re
 _TOO_WHAT = (r"(?:scary|violent|gory|bloody|brutal|graphic|disturbing|creepy|frightening|terrifying|gruesome|dark|"
              r"depressing|sad|bleak|grim|heavy|long|slow|boring|dull|predictable|cheesy|corny|sappy|mushy|silly|"
              r"stupid|childish|weird|confusing|complicated|intense|loud|mature|adult|raunchy|crude|sexual|old|"
-             r"much|many|over the top)")
+             r"(?:much|many)(?=\s+(?!to\b|for\b|than\b|of\b|and\b|but\b|as\b)[a-z])|over the top)")
 #: Words that may stand between "too" and its word: "too damn scary", "too much violence".
 _FILLERS = frozenset({"damn", "darn", "freaking", "bloody", "much", "very"})
 COMPLAINT = re.compile(r"\b(?:too|overly)\s+(?:(?:damn|darn|freaking)\s+)?" + _TOO_WHAT + r"\b", re.IGNORECASE)
