@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from crs.catalog.linker import TitleLinker
 from crs.catalog.models import Movie, MovieIndex
 from crs.nlu.complaints import complains, of_shown
-from crs.nlu.lexicon import load_lexicon
-from crs.nlu.people import PeopleIndex
-from crs.nlu.rules import RuleNLU
+from crs.nlu.factory import build_rule_nlu
 from crs.nlu.types import Intent
 from crs.wiring import build_components
 
@@ -24,10 +21,7 @@ MOVIES = [
 
 @pytest.fixture(scope="module")
 def nlu():
-    index = MovieIndex(list(MOVIES))
-    lex = load_lexicon()
-    linker = TitleLinker(index, blocked=set(lex.genres) | set(lex.moods))
-    return RuleNLU(linker, PeopleIndex(index, linker.starters), reference_year=2020)
+    return build_rule_nlu(MovieIndex(list(MOVIES)), year=2020)
 
 
 def _items(result):

@@ -10,15 +10,12 @@ import numpy as np
 import pytest
 
 from crs import facets
-from crs.catalog.linker import TitleLinker
 from crs.catalog.models import Movie, MovieIndex
 from crs.corpus.build import _checked_movie
 from crs.corpus.merge import load_movies
 from crs.corpus.sources import _language
 from crs.nlu.attributes import language, runtime, studio
-from crs.nlu.lexicon import load_lexicon
-from crs.nlu.people import PeopleIndex
-from crs.nlu.rules import RuleNLU
+from crs.nlu.factory import build_rule_nlu
 from crs.preferences import Polarity, PreferenceItem, Preferences, Slot
 from crs.recommender.facet_rows import FacetRows
 from crs.recommender.hybrid import KIDS_MISS, LESSER_KNOWN, LESSER_KNOWN_WEIGHT, HybridRetriever
@@ -77,9 +74,7 @@ def test_the_nlu_reads_studio_wishes(text, expected):
 
 def test_a_studio_name_is_not_linked_as_a_title():
     index = MovieIndex([Movie("l1", "Laika", 2013, ("documentary",)), Movie("c1", "Coraline", 2009, ("animation",))])
-    lex = load_lexicon()
-    linker = TitleLinker(index, blocked=set(lex.genres) | set(lex.moods))
-    nlu = RuleNLU(linker, PeopleIndex(index, linker.starters), reference_year=2020)
+    nlu = build_rule_nlu(index, year=2020)
     assert [i.value for i in nlu.parse("I watched Laika last week", 1).items] == ["l1"]  # the title is linkable
     result = nlu.parse("anything by Laika?", 1)
     assert result.studio == "laika" and not result.ambiguous

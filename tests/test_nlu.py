@@ -4,6 +4,7 @@ import pytest
 
 from crs.catalog.linker import TitleLinker
 from crs.catalog.models import Movie, MovieIndex
+from crs.nlu.factory import build_rule_nlu
 from crs.nlu.lexicon import load_lexicon
 from crs.nlu.people import PeopleIndex
 from crs.nlu.rules import RuleNLU
@@ -28,10 +29,7 @@ MOVIES = [
 
 @pytest.fixture(scope="module")
 def nlu():
-    index = MovieIndex(list(MOVIES))
-    lex = load_lexicon()
-    linker = TitleLinker(index, blocked=set(lex.genres) | set(lex.moods))
-    return RuleNLU(linker, PeopleIndex(index, linker.starters), reference_year=2020)
+    return build_rule_nlu(MovieIndex(list(MOVIES)), year=2020)
 
 
 def _items(result):
@@ -195,10 +193,7 @@ def test_a_title_that_is_a_seen_cue_does_not_make_the_next_title_seen():
 
 # ---------------------------------------------------------------------- issue 4: new phrasing
 def _nlu_over(movies):
-    index = MovieIndex(list(movies))
-    lex = load_lexicon()
-    linker = TitleLinker(index, blocked=set(lex.genres) | set(lex.moods))
-    return RuleNLU(linker, PeopleIndex(index, linker.starters), reference_year=2020)
+    return build_rule_nlu(MovieIndex(list(movies)), year=2020)
 
 
 def test_lower_case_everyday_titles_count_after_a_cue(nlu):

@@ -256,18 +256,13 @@ def test_franchise_shorthands_are_their_corpus_keywords(nlu, text, keyword):
     ("Friends with Benefits was fun", True),
 ])
 def test_a_title_said_to_be_a_tv_show_is_not_the_film(text, linked):
-    from crs.catalog.linker import TitleLinker
     from crs.catalog.models import Movie, MovieIndex
-    from crs.nlu.lexicon import load_lexicon
-    from crs.nlu.people import PeopleIndex
-    from crs.nlu.rules import RuleNLU
+    from crs.nlu.factory import build_rule_nlu
 
     index = MovieIndex([Movie("o1", "The Office", 1966, ("comedy",)), Movie("f1", "Friends", 1971, ("drama",)),
                         Movie("b1", "Breaking Bad", 2012, ("drama",)),
                         Movie("f2", "Friends with Benefits", 2011, ("comedy", "romance"))])
-    lex = load_lexicon()
-    linker = TitleLinker(index, blocked=set(lex.genres) | set(lex.moods))
-    result = RuleNLU(linker, PeopleIndex(index, linker.starters), reference_year=2020).parse(text)
+    result = build_rule_nlu(index, year=2020).parse(text)
     assert bool(result.mentioned) is linked, result.mentioned
 
 

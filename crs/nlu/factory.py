@@ -12,12 +12,14 @@ def reference_year(index: MovieIndex) -> int:
     return max(years) if years else 2020
 
 
-def build_rule_nlu(index: MovieIndex) -> RuleNLU:
-    """Title linker (genre and mood words blocked as titles), people index and rules."""
+def build_rule_nlu(index: MovieIndex, year: int | None = None) -> RuleNLU:
+    """Title linker (genre and mood words blocked as titles), people index and rules; ``year``:
+    the reference year of "recent" (default: :func:`reference_year` of the index)."""
     from crs.catalog.linker import TitleLinker
     from crs.nlu.lexicon import load_lexicon
     from crs.nlu.people import PeopleIndex
 
     lexicon = load_lexicon()
     linker = TitleLinker(index, blocked=set(lexicon.genres) | set(lexicon.moods))
-    return RuleNLU(linker, PeopleIndex(index, linker.starters), reference_year=reference_year(index), lexicon=lexicon)
+    return RuleNLU(linker, PeopleIndex(index, linker.starters), reference_year=year or reference_year(index),
+                   lexicon=lexicon)
