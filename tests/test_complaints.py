@@ -28,6 +28,15 @@ def _items(result):
     return {(i.slot.value, i.value, i.polarity.value) for i in result.items}
 
 
+def _service(small_store, tmp_path):
+    settings = small_store.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'crs.db'}"})
+    return build_components(settings).service
+
+
+def _label(rec):
+    return f"{rec['title']} ({rec['year']})"
+
+
 @pytest.mark.parametrize("text, expected, absent", [
     ("Jurassic Park was too scary for my son", {("movie", "12", "dislike"), ("genre", "horror", "dislike")},
      {("movie", "12", "like")}),
@@ -63,6 +72,8 @@ def test_a_complaint_dislikes_the_title_and_the_mood(nlu, text, expected, absent
     ("nothing too violent", False),
     ("I want to watch it too", False),
     ("I liked it too much", False),
+    ("is it too long?", False),  # a question about the film, answered from the corpus
+    ("is the second one too scary for kids?", False),
 ])
 def test_a_complaint_about_a_shown_film_rejects_it(nlu, text, rejects):
     assert (Intent.REJECT in nlu.parse(text).intents) is rejects
@@ -78,16 +89,53 @@ def test_wishes_are_no_complaints():
 
 
 def test_that_looks_too_scary_rejects_one_film_and_keeps_horror_out(small_store, tmp_path):
-    settings = small_store.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'crs.db'}"})
-    service = build_components(settings).service
+    service = _service(small_store, tmp_path)
     try:
         shown = service.handle_turn("c1", "some sci-fi movies")["recommendations"]
         assert len(shown) >= 2
         turn = service.handle_turn("c1", "that looks too scary")
         prefs = turn["preferences"]
         assert "horror" in prefs["disliked_genres"]
-        first = f"{shown[0]['title']} ({shown[0]['year']})"
+        first = _label(shown[0])
         assert prefs["disliked_movies"] == [first]  # "that": the top pick, not the whole list
-        assert turn["recommendations"] and first not in {f"{r['title']} ({r['year']})" for r in turn["recommendations"]}
+        assert turn["recommendations"] and first not in {_label(r) for r in turn["recommendations"]}
+    finally:
+        service.close()
+
+
+def test_seen_then_loved_it_after_a_comma_is_a_like(nlu):
+    """"seen Collateral, loved it": the verdict in the next clause of the sentence counts."""
+    found = _items(nlu.parse("seen Collateral, loved it"))
+    assert {("movie", "3", "like"), ("movie", "3", "seen")} <= found
+
+
+def test_a_documentary_about_space_is_no_sci_fi(nlu):
+    found = _items(nlu.parse("I want to watch a documentary about space"))
+    assert ("genre", "documentary", "like") in found and ("genre", "sci-fi", "like") not in found
+    assert ("genre", "sci-fi", "like") in _items(nlu.parse("something about space"))  # no documentary: still sci-fi
+
+
+def test_too_scary_while_asking_for_horror_rejects_the_film_and_keeps_horror(small_store, tmp_path):
+    """Before: "You've asked for horror and also for no horror ... which?" after "the second one was
+    way too scary for me" in a horror conversation."""
+    service = _service(small_store, tmp_path)
+    try:
+        shown = service.handle_turn("h1", "some horror movies please")["recommendations"]
+        turn = service.handle_turn("h1", "the second one was way too scary for me")
+        assert turn["phase"] == "recommendation" and turn["recommendations"]
+        prefs = turn["preferences"]
+        assert prefs["liked_genres"] == ["horror"] and "horror" not in prefs["disliked_genres"]
+        assert prefs["disliked_movies"] == [_label(shown[1])]
+    finally:
+        service.close()
+
+
+def test_too_weird_after_why_rejects_the_film_asked_about(small_store, tmp_path):
+    service = _service(small_store, tmp_path)
+    try:
+        shown = service.handle_turn("w1", "some comedies")["recommendations"]
+        service.handle_turn("w1", "why the second one?")
+        turn = service.handle_turn("w1", "too weird for me")
+        assert turn["preferences"]["disliked_movies"] == [_label(shown[1])]  # not all five
     finally:
         service.close()

@@ -68,3 +68,23 @@ def test_nothing_violent_after_crime_films_brings_crime_without_action(movie_sto
     assert sum(bool(violent & set(c.movie.genres)) for c in plain[:5]) >= 3  # the wish changes something
     calm = retriever.retrieve(RecQuery(preferences=_prefs(liked, ["violent"]), exclude=frozenset(liked)), 10)
     assert not any(violent & set(c.movie.genres) for c in calm[:5]), [(c.movie.display, c.movie.genres) for c in calm[:5]]
+
+
+def test_a_wanted_topic_lifts_the_films_about_it(movie_store):
+    """"Something about journalism": a film whose keywords or plot name the topic gains
+    LIKED_TOPIC mood units (before, only the text search saw the word)."""
+    from collections import Counter
+
+    from crs.recommender.hybrid import LIKED_TOPIC, _mentions_topic
+
+    index = movie_store.index
+    counts = Counter(k for m in index.movies if "drama" in m.genres for k in m.keywords)
+    topic = next(k for k, n in counts.most_common() if 5 <= n <= 40 and " " not in k)
+    about = lambda found: sum(_mentions_topic([c.movie], (topic,))[0] for c in found)  # noqa: E731
+    prefs = Preferences()
+    prefs.add(PreferenceItem(slot=Slot.GENRE, value="drama", polarity=Polarity.LIKE))
+    plain = HybridRetriever(movie_store).retrieve(RecQuery(preferences=prefs), 10)
+    prefs.add(PreferenceItem(slot=Slot.KEYWORD, value=topic, polarity=Polarity.LIKE))
+    wanted = HybridRetriever(movie_store).retrieve(RecQuery(preferences=prefs), 10)
+    assert about(wanted) > about(plain), topic
+    assert LIKED_TOPIC > 0 and all(c.evidence["mood"] >= LIKED_TOPIC for c in wanted if about([c]))

@@ -32,6 +32,8 @@ from crs.wiring import build_components
     ("what studio made it?", ["studio"]),
     ("is it ok for kids?", ["audience"]),
     ("is it any good?", ["rating"]),
+    ("is the first one good?", ["rating"]),
+    ("was it really good?", ["rating"]),
     ("is the first one on Netflix?", ["where"]),
     ("where can I watch it?", ["where"]),
     ("is Inception scary?", ["tone:scary"]),

@@ -75,6 +75,15 @@ def with_facets(nlu: NLUResult, turn: int) -> NLUResult:
     return nlu
 
 
+def keep_asked_genres(nlu: NLUResult, prefs: Preferences) -> None:
+    """A film "too" much of a genre the user asked for ("the third one was way too scary" while
+    asking for horror) is rejected, the genre stays wanted: no "horror or no horror?" question."""
+    if nlu.too_genres:
+        liked = {g.lower() for g in prefs.liked_genres}
+        nlu.items = [i for i in nlu.items if not (i.slot == Slot.GENRE and i.polarity == Polarity.DISLIKE
+                                                  and i.value in nlu.too_genres and i.value.lower() in liked)]
+
+
 def drop_same_facet(prefs: Preferences, item: PreferenceItem) -> None:
     """A new length, language or studio wish replaces the earlier one ("short" after "long")."""
     if item.slot == Slot.MOOD and facets.is_facet(item.value):

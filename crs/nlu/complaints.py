@@ -24,10 +24,11 @@ _WISH_BEFORE = re.compile(r"\b(?:no|not|nothing|never|none|without|less|anything
                           r"weren'?t|shouldn'?t|won'?t)\s+(?:(?:that|so|overly|really|a bit|just)\s+)?$", re.IGNORECASE)
 #: A complaint said of shown films: "the first one is too violent", "that looks too scary", "those are
 #: way too long", or a message that opens with it ("too scary for my kids").
+_TOO = r"(?:(?:way|much|far|a bit|a little|kind of|kinda|just|probably|maybe)\s+)?(?:too|overly)\s"
 _OF_SHOWN = re.compile(r"(?:^\W*|\b(?:it|that|this|those|these|they|one|ones|first|second|third|fourth|fifth|last|"
-                       r"1st|2nd|3rd|4th|5th)\W+(?:(?:is|are|was|were|'?s|'?re|looks?|seems?|sounds?)\s+)?)"
-                       r"(?:(?:way|much|far|a bit|a little|kind of|kinda|just|probably|maybe)\s+)?(?:too|overly)\s",
+                       r"1st|2nd|3rd|4th|5th)\W+(?:(?:is|are|was|were|'?s|'?re|looks?|seems?|sounds?)\s+)?)" + _TOO,
                        re.IGNORECASE)
+_OPENER = re.compile(r"^\W*" + _TOO, re.IGNORECASE)
 #: A taste stated before a title keeps it liked ("I loved Jurassic Park but it was too scary for him").
 _PRAISE_BEFORE = re.compile(r"\b(?:lov|lik|enjoy|ador|favou?rit)\w*", re.IGNORECASE)
 
@@ -40,6 +41,12 @@ def complains(text: str) -> bool:
 def of_shown(text: str) -> bool:
     """The complaint is about a shown film ("the second one is too long", "too scary for him")."""
     return any(complains(text[m.start():]) for m in _OF_SHOWN.finditer(text))
+
+
+def opens_with(text: str) -> bool:
+    """The message opens with its complaint ("too weird for me", "way too long"): about the film
+    just talked of."""
+    return bool(_OPENER.match(text)) and complains(text)
 
 
 def dislikes_title(before: str, after: str) -> bool:

@@ -31,7 +31,7 @@ _ASPECTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patt
     ("studio", r"\b(?:studio|production compan(?:y|ies)|who produced|produced by)\b"),
     ("audience", r"\b(?:(?:ok|okay|good|fine|safe|suitable|appropriate|alright|right) for (?:kids|children|my (?:kids|son|daughter)|"
                  r"the family|a family)|kid[- ]friendly|family[- ]friendly|for the whole family)\b"),
-    ("rating", r"\b(?:any good|is it good|was it good|is (?:that|this)(?: one)? good|worth (?:it|watching|seeing|a (?:watch|look))|"
+    ("rating", r"\b(?:any good|(?:is|was) (?:it|that|this|that one|this one|the \w+(?: one)?) (?:(?:really|actually|even|very) )?good|worth (?:it|watching|seeing|a (?:watch|look))|"
                r"rated|ratings?|reviews?|imdb|rotten tomatoes|critics?)\b"),
     ("where", r"\b(?:netflix|hulu|amazon(?: prime)?|prime video|disney ?(?:\+|plus)|hbo|apple tv|peacock|paramount ?\+|"
               r"streaming|stream it|where (?:can|could|do|should) (?:i|we) (?:watch|see|stream|rent|buy|find|get)|"

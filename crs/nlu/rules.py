@@ -108,6 +108,8 @@ _TASTE_CUE = re.compile(r"\b(?:lov|lik|enjoy|fan\b|favou?rit|ador|hat|dislik|see
                         r"best|similar|other|more|not\b|no\b|never|didn|sound|interest|cool|fun\b|nice)\w*", re.IGNORECASE)
 #: Genre words that also describe a movie: "X was funny", "looks creepy" state no wish.
 _DESCRIPTIVE = frozenset({"funny", "hilarious", "scary", "creepy", "frightening", "terrifying", "suspenseful"})
+#: "A documentary about space / zombies": a subgenre word after "about" is the topic, not its genre.
+_DOCUMENTARY = frozenset({"documentary", "documentaries", "doc", "docs", "docu", "docuseries"})
 #: Of those, the ones a film can be too much of ("too scary": no horror; "too funny" says nothing).
 _TOO_GENRES = frozenset({"scary", "creepy", "frightening", "terrifying", "suspenseful"})
 _COPULA = frozenset({"was", "is", "were", "are", "looks", "looked", "look", "seems", "seemed", "sounds", "sounded",
@@ -246,7 +248,9 @@ class RuleNLU:
                         polarity = Polarity.DISLIKE if negated and not _NOT_SEEN.search(prefix[-40:]) else None
                     elif seen:
                         # "watched Halloween last night and loved it": seen, and liked
-                        polarity = Polarity.LIKE if _LIKED_AFTER.match(text[m.end:end]) else Polarity.SEEN
+                        # (to the sentence's end: "seen Blade Runner, loved it")
+                        polarity = (Polarity.LIKE if _LIKED_AFTER.match(text[m.end:_sentence_rest(text, m, mentions)])
+                                    else Polarity.SEEN)
                     else:
                         polarity = Polarity.DISLIKE if negated else Polarity.LIKE
                     seen_too = complaint and polarity == Polarity.SEEN
@@ -318,6 +322,9 @@ class RuleNLU:
                     if not _same_or_plural(words[i:i + len(pw)], pw) or any(k in used for k in range(i, i + len(pw))):
                         continue
                     used.update(range(i, i + len(pw)))
+                    if (slot == Slot.GENRE and phrase in self.lexicon.subgenres and i > 0 and words[i - 1] == "about"
+                            and _DOCUMENTARY.intersection(words)):
+                        continue  # "a documentary about space": the topic (read by _topics), not sci-fi
                     too = complaints.too_before(words, i)  # "too violent", "too scary": unwanted
                     if (slot == Slot.GENRE and _not_a_genre_wish(phrase, words, i, i + len(pw))
                             and not (too and phrase in _TOO_GENRES)):
@@ -340,6 +347,8 @@ class RuleNLU:
                                                                label=topic, turn=turn))
                         continue
                     values = self.lexicon.genres[phrase] if slot == Slot.GENRE else (self.lexicon.moods[phrase],)
+                    if too and slot == Slot.GENRE:
+                        result.too_genres.extend(values)
                     for value in values:
                         result.items.append(PreferenceItem(slot=slot, value=value, polarity=polarity, label=value, turn=turn))
         for i, word in enumerate(words):
@@ -375,7 +384,8 @@ class RuleNLU:
                          and (result.refers_to_shown or not any(i.slot == Slot.MOVIE for i in result.items)))
         if seen_feedback:
             intents.append(Intent.SEEN)
-        complaint = complaints.of_shown(stripped) and not any(i.slot == Slot.MOVIE for i in result.items)
+        complaint = (not asks_about and complaints.of_shown(stripped)  # "is it too long?" asks
+                     and not any(i.slot == Slot.MOVIE for i in result.items))
         if (_REJECT.search(stripped) or (_REJECT_SHOWN.search(stripped) and not _ACCEPT.search(stripped))
                 or complaint):  # "the first one is too violent"
             intents.append(Intent.REJECT)  # "not my style, but I'll give it a shot" accepts

@@ -51,6 +51,8 @@ class NLUResult:
             ``crs.nlu.questions`` aspect, or "tone:scary").
         about_movies: Ids of the movies a question names ("who stars in Heat?"; an ambiguous
             title gives its best-known film).
+        too_genres: Genres disliked only because a film was "too" much of them ("too scary":
+            horror): the dialogue keeps a genre the user asked for and drops such a dislike.
     """
 
     intents: list[Intent] = field(default_factory=list)
@@ -70,6 +72,7 @@ class NLUResult:
     other_people: bool = False
     asks: list[str] = field(default_factory=list)
     about_movies: list[str] = field(default_factory=list)
+    too_genres: list[str] = field(default_factory=list)
 
     def has(self, intent: Intent) -> bool:
         return intent in self.intents

@@ -24,7 +24,7 @@ from crs.catalog.models import Movie
 from crs.catalog.normalize import norm_title
 from crs.nlu.lexicon import Lexicon, load_lexicon, mood_pattern, mood_word_count
 from crs import facets
-from crs.preferences import SEQUEL
+from crs.preferences import SEQUEL, Polarity, Slot
 from crs.recommender.constraints import Constraints, TitleRows, person_match
 from crs.recommender.facet_rows import FacetRows
 from crs.recommender.franchise import same_franchise
@@ -189,6 +189,7 @@ class HybridRetriever:
         sims = self._similarities(allowed, recency, list(prefs.disliked_movies), query.text, semantic, rows)
         context = _QueryContext(liked_genres=set(liked_genres), moods=prefs.moods, disliked_moods=prefs.disliked_moods,
                                 disliked_topics=tuple(prefs.disliked_keywords),
+                                liked_topics=tuple(prefs.values(Slot.KEYWORD, Polarity.LIKE)),
                                 franchise_of=(tuple(index.by_id[i] for i in liked)
                                               if SEQUEL in prefs.disliked_keywords else ()),
                                 taste_genres=taste, ask_genres=asks[0], ask_people=asks[1], carried=carried,
@@ -370,6 +371,8 @@ class HybridRetriever:
         mood = self._mood(movies, rows, q.moods, q.disliked_moods) if (q.moods or q.disliked_moods) and n else np.zeros(n)
         if q.disliked_topics and n:
             mood = mood - UNWANTED_TOPIC * _mentions_topic(movies, q.disliked_topics)
+        if q.liked_topics and n:  # "something about journalism": its keyword or a word of the plot
+            mood = mood + LIKED_TOPIC * _mentions_topic(movies, q.liked_topics)
         if q.franchise_of and n:  # "no sequels": the liked movies' own franchises sink too
             mood = mood - UNWANTED_FRANCHISE * np.array([float(same_franchise(m, q.franchise_of)) for m in movies])
         taste = np.zeros(n)
@@ -564,6 +567,7 @@ class _QueryContext:
     ask_people: list[str]
     carried: str | None = None  # which ask ("genre" / "person") is carried from an earlier message
     disliked_topics: tuple[str, ...] = ()  # "no zombie movies": keywords to keep away from
+    liked_topics: tuple[str, ...] = ()  # "something about journalism": keywords to look for
     franchise_of: tuple[Movie, ...] = ()  # "no sequels": the liked movies whose franchises to keep away from
     words_only: bool = False  # no liked movie: the collaborative signal ranks from words alone
 
@@ -586,6 +590,9 @@ LESSER_KNOWN_WEIGHT = 8.0
 #: Mood-scale penalty of a candidate whose keywords or plot name an unwanted topic (as an
 #: unwanted mood's genre: it sinks below the others, it is not filtered out).
 UNWANTED_TOPIC = 4.0
+#: Mood-scale bonus of a candidate whose keywords or plot name a wanted topic ("something about
+#: journalism", "a movie with horses").
+LIKED_TOPIC = 2.0
 
 
 #: The same for a film of a liked movie's franchise after "no sequels" (stronger: the

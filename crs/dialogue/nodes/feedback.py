@@ -8,6 +8,7 @@ from typing import Any
 from crs.dialogue import facts
 from crs.dialogue.deps import DialogueDeps
 from crs.dialogue.state import Phase
+from crs.nlu import complaints
 from crs.preferences import Polarity, PreferenceItem, Preferences, Slot
 
 
@@ -83,9 +84,13 @@ def _one_meant(state: dict[str, Any]) -> str | None:
     """The film a singular "it" / "that one" points at, when the message says one and no
     ordinal: the film of last turn's question ("tell me about the third" → "seen it"),
     else the top pick; ``None`` when the message is not singular."""
-    if not _ONE.search(state.get("text") or ""):
+    text = state.get("text") or ""
+    focus = facts.last_focus(state)
+    if focus and complaints.opens_with(text):  # "why the second one?" then "too weird for me": that film
+        return focus["movie"]
+    if not _ONE.search(text):
         return None
-    if focus := facts.last_focus(state):
+    if focus:
         return focus["movie"]
     recs = state.get("last_recs") or []
     return recs[0]["id"] if recs else None

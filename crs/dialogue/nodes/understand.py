@@ -76,6 +76,7 @@ def make_understand(deps: DialogueDeps):
             answered = _answer_question(question, nlu, text, prefs, turn, preface, deps, seed, ordinals=not feedback)
             if answered and not feedback:
                 nlu.refers_to_shown = []  # "the second one" picked an option, not a shown movie
+        wishes.keep_asked_genres(nlu, prefs)
         changed_mind = policy.says_change_of_mind(text, nlu.has(Intent.CHANGE_MIND))
         conflict = state.get("conflict")
         resolved_conflict = False
