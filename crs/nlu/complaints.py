@@ -25,8 +25,9 @@ _WISH_BEFORE = re.compile(r"\b(?:no|not|nothing|never|none|without|less|anything
 #: A complaint said of shown films: "the first one is too violent", "that looks too scary", "those are
 #: way too long", or a message that opens with it ("too scary for my kids").
 _TOO = r"(?:(?:way|much|far|a bit|a little|kind of|kinda|just|probably|maybe)\s+)?(?:too|overly)\s"
-_OF_SHOWN = re.compile(r"(?:^\W*|\b(?:it|that|this|those|these|they|one|ones|first|second|third|fourth|fifth|last|"
-                       r"1st|2nd|3rd|4th|5th)\W+(?:(?:is|are|was|were|'?s|'?re|looks?|seems?|sounds?)\s+)?)" + _TOO,
+#: Words that point at shown films ("it", "those", "the second"; also read by the rules' rejections).
+SHOWN = r"(?:it|that|this|those|these|they|one|ones|first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th)"
+_OF_SHOWN = re.compile(r"(?:^\W*|\b" + SHOWN + r"\W+(?:(?:is|are|was|were|'?s|'?re|looks?|seems?|sounds?)\s+)?)" + _TOO,
                        re.IGNORECASE)
 _OPENER = re.compile(r"^\W*" + _TOO, re.IGNORECASE)
 #: A taste stated before a title keeps it liked ("I loved Jurassic Park but it was too scary for him").

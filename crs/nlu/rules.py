@@ -65,8 +65,7 @@ _REJECT = re.compile(r"\b(not (interested|for me|really)|no thanks|none of (thes
                      r"(?:it|that(?: one)?|this(?: one)?)(?! (?:when|if|that|because))(?:\s+(?:much|at all|very much))?)\b",
                      re.IGNORECASE)
 #: "the second is not my thing", "not really into those": about shown movies, not "horror is not my thing".
-_REJECT_SHOWN = re.compile(r"(?:^\W*|\b(?:it|that|this|those|these|they|one|ones|first|second|third|fourth|fifth|last|"
-                           r"1st|2nd|3rd|4th|5th)\W+(?:(?:is|are|was|were|'?s|'?re)\s+)?)(?:(?:really|just)\s+)?"
+_REJECT_SHOWN = re.compile(r"(?:^\W*|\b" + complaints.SHOWN + r"\W+(?:(?:is|are|was|were|'?s|'?re)\s+)?)(?:(?:really|just)\s+)?"
                            r"not (?:really )?(?:my (?:thing|type|style|taste|cup of tea|kind of (?:movie|film))|"
                            r"into (?:that|it|this|those|these|them))\b", re.IGNORECASE)
 _ALL_REF = re.compile(r"\b(all of (them|those|these)|those|these|them|all|both)\b", re.IGNORECASE)
@@ -242,15 +241,14 @@ class RuleNLU:
                 elif seen_before and re.fullmatch(r"\W*(?:and\s+|but\s+)?not(?:\s+yet)?\W*", prefix):
                     polarity = None
                 elif m.chosen is not None or m.ambiguous:
+                    said_after = text[m.end:_sentence_rest(text, m, mentions)]  # to the sentence's end or next title
                     # "Jurassic Park was too scary for him", "seen Jaws, way too scary": disliked
-                    complaint = complaints.dislikes_title(prefix, text[m.end:_sentence_rest(text, m, mentions)])
+                    complaint = complaints.dislikes_title(prefix, said_after)
                     if not_seen:
                         polarity = Polarity.DISLIKE if negated and not _NOT_SEEN.search(prefix[-40:]) else None
                     elif seen:
-                        # "watched Halloween last night and loved it": seen, and liked
-                        # (to the sentence's end: "seen Blade Runner, loved it")
-                        polarity = (Polarity.LIKE if _LIKED_AFTER.match(text[m.end:_sentence_rest(text, m, mentions)])
-                                    else Polarity.SEEN)
+                        # "watched Halloween last night and loved it", "seen Blade Runner, loved it": seen, and liked
+                        polarity = Polarity.LIKE if _LIKED_AFTER.match(said_after) else Polarity.SEEN
                     else:
                         polarity = Polarity.DISLIKE if negated else Polarity.LIKE
                     seen_too = complaint and polarity == Polarity.SEEN
