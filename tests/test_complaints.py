@@ -45,6 +45,9 @@ def _label(rec):
     ("Jurassic Park was way too violent", {("movie", "12", "dislike"), ("mood", "violent", "dislike")},
      {("mood", "violent", "like")}),
     ("Interstellar was too slow and boring", {("movie", "7", "dislike")}, {("movie", "7", "like")}),
+    ("Interstellar was boring", {("movie", "7", "dislike")}, {("movie", "7", "like")}),  # a plain bad verdict
+    ("Interstellar wasn't bad at all", {("movie", "7", "like")}, {("movie", "7", "dislike")}),
+    ("Collateral was so bad ass", {("movie", "3", "like")}, {("movie", "3", "dislike")}),
     # praise before the title keeps it: the film was loved, only the scare is unwanted
     ("I loved Jurassic Park but it was too scary for my son", {("movie", "12", "like"), ("genre", "horror", "dislike")},
      {("movie", "12", "dislike")}),
@@ -72,6 +75,11 @@ def test_a_complaint_dislikes_the_title_and_the_mood(nlu, text, expected, absent
     ("nothing too violent", False),
     ("I want to watch it too", False),
     ("I liked it too much", False),
+    ("the second one was boring", True),
+    ("that one looks dull", True),
+    ("the first movie was a letdown", True),
+    ("it was not bad", False),
+    ("the last one wasn't bad", False),
     ("is it too long?", False),  # a question about the film, answered from the corpus
     ("is the second one too scary for kids?", False),
 ])

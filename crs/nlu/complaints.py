@@ -19,6 +19,13 @@ _TOO_WHAT = (r"(?:scary|violent|gory|bloody|brutal|graphic|disturbing|creepy|fri
 #: Words that may stand between "too" and its word: "too damn scary", "too much violence".
 _FILLERS = frozenset({"damn", "darn", "freaking", "bloody", "much", "very"})
 COMPLAINT = re.compile(r"\b(?:too|overly)\s+(?:(?:damn|darn|freaking)\s+)?" + _TOO_WHAT + r"\b", re.IGNORECASE)
+#: A plain bad verdict: "Interstellar was boring", "the second one looks dull" ("wasn't bad", "was not bad" are none).
+_VERDICT_SRC = (r"(?:\b(?:was|is|were|are|looks?|looked|seems?|seemed|sounds?|sounded|felt|feels?)\s+|'s\s+)"
+                r"(?:(?:so|really|pretty|kinda|kind of|a bit|just|super|very|quite|rather|way too|too)\s+)?"
+                r"(?:boring|dull|bad(?!\s*-?\s*ass)|terrible|awful|lame|overrated|stupid|meh|forgettable|"
+                r"disappointing|horrible|a (?:letdown|bore|snooze))\b")
+_VERDICT = re.compile(_VERDICT_SRC, re.IGNORECASE)
+_VERDICT_NEXT = re.compile(r"\s*" + _VERDICT_SRC, re.IGNORECASE)  # right after the words for a shown film
 #: Before "too": the user asks for less of it ("nothing too violent", "not too long"), no complaint.
 _WISH_BEFORE = re.compile(r"\b(?:no|not|nothing|never|none|without|less|anything|something|isn'?t|wasn'?t|aren'?t|"
                           r"weren'?t|shouldn'?t|won'?t)\s+(?:(?:that|so|overly|really|a bit|just)\s+)?$", re.IGNORECASE)
@@ -30,18 +37,23 @@ SHOWN = r"(?:it|that|this|those|these|they|one|ones|first|second|third|fourth|fi
 _OF_SHOWN = re.compile(r"(?:^\W*|\b" + SHOWN + r"\W+(?:(?:is|are|was|were|'?s|'?re|looks?|seems?|sounds?)\s+)?)" + _TOO,
                        re.IGNORECASE)
 _OPENER = re.compile(r"^\W*" + _TOO, re.IGNORECASE)
+_SUBJECT = re.compile(r"\b" + SHOWN + r"(?:\s+(?:one|movie|film))?(?=\s|'s)", re.IGNORECASE)
 #: A taste stated before a title keeps it liked ("I loved Jurassic Park but it was too scary for him").
 _PRAISE_BEFORE = re.compile(r"\b(?:lov|lik|enjoy|ador|favou?rit)\w*", re.IGNORECASE)
 
 
 def complains(text: str) -> bool:
-    """``text`` holds a complaint that is not a wish ("too scary", not "nothing too scary")."""
-    return any(not _WISH_BEFORE.search(text[:m.start()]) for m in COMPLAINT.finditer(text))
+    """``text`` holds a complaint that is not a wish ("too scary", not "nothing too scary"), or a
+    bad verdict ("was boring")."""
+    return (any(not _WISH_BEFORE.search(text[:m.start()]) for m in COMPLAINT.finditer(text))
+            or bool(_VERDICT.search(text)))
 
 
 def of_shown(text: str) -> bool:
-    """The complaint is about a shown film ("the second one is too long", "too scary for him")."""
-    return any(complains(text[m.start():]) for m in _OF_SHOWN.finditer(text))
+    """The complaint is about a shown film ("the second one is too long", "too scary for him",
+    "the second one was boring")."""
+    return (any(complains(text[m.start():]) for m in _OF_SHOWN.finditer(text))
+            or any(_VERDICT_NEXT.match(text, m.end()) for m in _SUBJECT.finditer(text)))
 
 
 def opens_with(text: str) -> bool:
