@@ -54,6 +54,8 @@ def test_facet_words_parse_label_and_replace_their_kind():
     assert language("any good French films?") == "french" and facets.is_facet(language("foreign movies"))
     assert language("Korean thrillers like Oldboy") == "korean" and language("french comedies") == "french"
     assert language("my English teacher liked it") is None and language("I speak English") is None
+    assert language("something Korean") == "korean" and language("anything else French?") == "french"
+    assert language("any good korean food") is None
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -25,7 +25,9 @@ _LONG = re.compile(r"\b(?:something|anything|a)\s+long\b(?!\s+(?:time|ago|while)
 _LANG = "|".join((*LANGUAGES, "mandarin", "cantonese"))
 _KINDS = (r"movies?|films?|cinema|thrillers?|horrors?|comed(?:y|ies)|dramas?|animation|anime|westerns?|"
           r"romances?|action|noirs?|crime|war films?|musicals?|documentar(?:y|ies)|classics?")
-_IN_LANGUAGE = re.compile(rf"\b(not\s+)?in\s+({_LANG})\b|\b({_LANG})[- ](?:language|speaking|(?:{_KINDS})\b)",
+_IN_LANGUAGE = re.compile(rf"\b(not\s+)?in\s+({_LANG})\b|\b({_LANG})[- ](?:language|speaking|(?:{_KINDS})\b)"
+                          rf"|\b(?:something|anything|more|some|any)\s+(?:else\s+|good\s+|new\s+|other\s+)?({_LANG})\b"
+                          r"(?!\s*(?:food|restaurants?|dish(?:es)?|people|friends?|music|songs?)\b)",  # "something Korean"
                           re.IGNORECASE)
 _FOREIGN = re.compile(r"\bforeign(?:[- ]language)?\s+(?:movies?|films?|animation|ones|cinema|stuff)\b|\bwith subtitles\b"
                       r"|\bsubtitled\s+(?:movies?|films?)\b|\binto foreign\b|\bbollywood\b", re.IGNORECASE)
@@ -124,7 +126,7 @@ def language(text: str) -> str | None:
     if m := _IN_LANGUAGE.search(text):
         if m.group(1):
             return m.group(2).lower() if _DISLIKE.search(text[:m.start()]) else None
-        word = (m.group(2) or m.group(3)).lower()
+        word = (m.group(2) or m.group(3) or m.group(4)).lower()
         return "chinese" if word in ("mandarin", "cantonese") else word
     if m := _FOREIGN.search(text):
         return "hindi" if m.group().lower() == "bollywood" else "foreign"
