@@ -138,6 +138,18 @@ def test_too_scary_while_asking_for_horror_rejects_the_film_and_keeps_horror(sma
         service.close()
 
 
+def test_a_scary_movie_but_not_too_scary_is_horror_without_a_question(small_store, tmp_path):
+    """A degree, not a contradiction ("a horror movie but nothing scary" still asks which)."""
+    service = _service(small_store, tmp_path)
+    try:
+        turn = service.handle_turn("s1", "a scary movie but not too scary")
+        assert turn["phase"] == "recommendation" and turn["recommendations"]
+        assert turn["preferences"]["liked_genres"] == ["horror"] and not turn["preferences"]["disliked_genres"]
+        assert service.handle_turn("s2", "a horror movie but nothing scary")["phase"] == "clarification"
+    finally:
+        service.close()
+
+
 def test_too_weird_after_why_rejects_the_film_asked_about(small_store, tmp_path):
     service = _service(small_store, tmp_path)
     try:

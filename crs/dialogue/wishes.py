@@ -76,10 +76,12 @@ def with_facets(nlu: NLUResult, turn: int) -> NLUResult:
 
 
 def keep_asked_genres(nlu: NLUResult, prefs: Preferences) -> None:
-    """A film "too" much of a genre the user asked for ("the third one was way too scary" while
-    asking for horror) is rejected, the genre stays wanted: no "horror or no horror?" question."""
+    """A film "too" much of a genre the user asks for ("the third one was way too scary" while
+    asking for horror; "a scary movie but not too scary") is a matter of degree: the genre stays
+    wanted and there is no "horror or no horror?" question."""
     if nlu.too_genres:
         liked = {g.lower() for g in prefs.liked_genres}
+        liked |= {i.value.lower() for i in nlu.items if i.slot == Slot.GENRE and i.polarity == Polarity.LIKE}
         nlu.items = [i for i in nlu.items if not (i.slot == Slot.GENRE and i.polarity == Polarity.DISLIKE
                                                   and i.value in nlu.too_genres and i.value.lower() in liked)]
 
