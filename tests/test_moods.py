@@ -88,3 +88,20 @@ def test_a_wanted_topic_lifts_the_films_about_it(movie_store):
     wanted = HybridRetriever(movie_store).retrieve(RecQuery(preferences=prefs), 10)
     assert about(wanted) > about(plain), topic
     assert LIKED_TOPIC > 0 and all(c.evidence["mood"] >= LIKED_TOPIC for c in wanted if about([c]))
+
+
+def test_a_sad_wish_lifts_dramas_and_not_sad_sinks_none(movie_store):
+    """"A sad movie that will make me cry" listed Jumanji and The Avengers after three tear-jerkers:
+    the sad mood had no genre. Dramas now gain a mood unit when sadness is wanted; "not sad" does
+    not sink every drama (the genre is in ``mood_genres_wanted``, not ``mood_genres``)."""
+    retriever = HybridRetriever(movie_store)
+    retriever._ensure_indexes()
+    index = movie_store.index
+    drama = next(m for m in index.movies if "drama" in m.genres and "comedy" not in m.genres)
+    comedy = next(m for m in index.movies if "comedy" in m.genres and "drama" not in m.genres)
+    rows = np.array([index.row[drama.id], index.row[comedy.id]])
+    words, _ = retriever._mood_rows("sad", [drama, comedy], rows)
+    wanted = retriever._mood([drama, comedy], rows, ["sad"], [])
+    assert list(wanted) == [0.5 * words[0] + 1.0, 0.5 * words[1]]
+    unwanted = retriever._mood([drama, comedy], rows, [], ["sad"])
+    assert list(unwanted) == [-1.5 * words[0], -1.5 * words[1]]  # words only: no drama sinks for being one

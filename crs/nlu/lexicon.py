@@ -23,6 +23,8 @@ class Lexicon:
     topic_aliases: dict[str, str] = field(default_factory=dict)
     #: Genre phrases that name a kind within the genre ("zombie"): negated, no genre dislike.
     subgenres: frozenset[str] = field(default_factory=frozenset)
+    #: Genres that only a wanted mood lifts ("something sad": dramas), never sunk by an unwanted one.
+    mood_genres_wanted: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 #: Endings a mood word may take in a plot ("kill": kills, killed, killing, killer).
@@ -57,4 +59,5 @@ def load_lexicon() -> Lexicon:
         other_languages=frozenset(other),
         topic_aliases=dict(data.get("topic_aliases", {})),
         subgenres=frozenset(data.get("subgenres", {}).get("words", ())),
+        mood_genres_wanted={k: tuple(v) for k, v in data.get("mood_genres_wanted", {}).items()},
     )

@@ -425,6 +425,8 @@ class HybridRetriever:
             words, genres = self._mood_rows(mood, movies, rows)
             value = value + 0.5 * words
             value = value + genres
+            if lifted := self._rows.columns(self.lexicon.mood_genres_wanted.get(mood, ())):  # "something sad": dramas
+                value = value + (self._rows.genre_count[rows][:, lifted] > 0).sum(axis=1)
             if mood == "kids":  # known genres, none for children: last
                 value = value - KIDS_MISS * ((genres == 0) & self._rows.genre_count[rows].any(axis=1))
             elif mood == LESSER_KNOWN:  # "something less known", "hidden gems": the most talked-about sink
