@@ -410,7 +410,8 @@ class HybridRetriever:
 
     def _mood(self, movies: list[Movie], rows: np.ndarray, wanted: list[str], unwanted: list[str]) -> np.ndarray:
         """Per candidate: +0.5 per word of a wanted mood in its plot + keywords and +1 per
-        genre of that mood; -1.5 and -4.0 for an unwanted mood's (the same float64 steps,
+        genre of that mood (or of its wanted-only genres, ``mood_genres_wanted``: "sad" lifts
+        dramas); -1.5 and -4.0 for an unwanted mood's (the same float64 steps,
         in the same order, for every candidate). A length, language or studio wish (a facet,
         :mod:`crs.facets`) gives ``FACET_FIT`` to a film known to fit and takes
         ``FACET_MISS`` from one known not to; the "kids" mood takes ``KIDS_MISS`` from a film
