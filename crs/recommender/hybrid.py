@@ -617,8 +617,6 @@ def _mentions_topic(movies: list[Movie], topics: tuple[str, ...]) -> np.ndarray:
 def liked_recency(prefs, liked: list[str]) -> dict[str, float]:
     """Weight of each liked movie: 1.0 for the latest ones, x0.4 per later turn that named
     other liked movies, so a change of topic moves the recommendations with it."""
-    from crs.preferences import Polarity, Slot
-
     turns = {i.value: i.turn for i in prefs.items if i.slot == Slot.MOVIE and i.polarity == Polarity.LIKE}
     order = sorted({turns[m] for m in liked}, reverse=True)
     return {m: 0.4 ** order.index(turns[m]) for m in liked}
@@ -644,8 +642,6 @@ def asks_with_carry(prefs) -> tuple[set[str], list[str], str | None]:
     a new topic and clears it ("my daughter loved Up and Coco" after "anything by Nolan?").
     Older likes still count as soft evidence.
     """
-    from crs.preferences import Polarity, Slot
-
     asks = [i for i in prefs.items if i.slot in (Slot.GENRE, Slot.PERSON) and i.polarity == Polarity.LIKE]
     newest_movie = max((i.turn for i in prefs.items if i.slot == Slot.MOVIE and i.polarity == Polarity.LIKE), default=-1)
     asks = [i for i in asks if i.turn >= newest_movie]  # an ask in the movie's own message still counts
