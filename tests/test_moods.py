@@ -105,3 +105,37 @@ def test_a_sad_wish_lifts_dramas_and_not_sad_sinks_none(movie_store):
     assert list(wanted) == [0.5 * words[0] + 1.0, 0.5 * words[1]]
     unwanted = retriever._mood([drama, comedy], rows, [], ["sad"])
     assert list(unwanted) == [-1.5 * words[0], -1.5 * words[1]]  # words only: no drama sinks for being one
+
+
+def test_every_candidate_is_scored_by_its_closeness_to_the_words(movie_store):
+    """The text signal was Chroma's similarity for its top hits and 0 for every other candidate,
+    so a film from another pool (a topic's, a genre's) lost ~.3 for not being among them. The
+    score now uses each candidate's own cosine; the evidence keeps Chroma's (its explanation)."""
+    retriever = HybridRetriever(movie_store)
+    movies = movie_store.index.movies[:3]
+    rows = np.array([movie_store.index.row[m.id] for m in movies])
+    text = "based on true story"
+    found = {movies[0].id: {"text": 0.9}}  # Chroma proposed only the first
+    sims = retriever._similarities(movies, {}, [], text, found, rows)
+    assert list(sims.text) == [0.9, 0.0, 0.0]
+    query = movie_store.embedder.embed_one(text)
+    expected = movie_store.vectors([m.id for m in movies[1:]]) @ (query / np.linalg.norm(query))
+    assert sims.text_all[0] == 0.9 and np.allclose(sims.text_all[1:], expected, atol=1e-6) and min(sims.text_all[1:]) > 0
+
+
+def test_a_wanted_corpus_keyword_brings_its_most_popular_films(movie_store):
+    """"Looking for a movie based on a true story" listed Won't Back Down, The Iceman, Frances:
+    only the text search proposed films, and those with the keyword that it missed (Titanic,
+    Schindler's List) were never scored. A keyword now has its own pool, most popular first."""
+    from collections import Counter
+
+    index = movie_store.index
+    counts = Counter(k for m in index.movies for k in m.keywords)
+    topic = next(k for k, n in counts.most_common() if n >= 8)
+    tagged = [m.id for m in sorted(index.movies, key=lambda m: -m.popularity) if topic in m.keywords]
+    retriever = HybridRetriever(movie_store, pool_size=6)  # small pools: the popular backstop misses most of them
+    prefs = Preferences(items=[PreferenceItem(slot=Slot.KEYWORD, value=topic, polarity=Polarity.LIKE)])
+    found = retriever.retrieve(RecQuery(preferences=prefs, text=topic), 5)
+    assert sum(c.movie.id in tagged for c in found) >= 4, (topic, [c.movie.display for c in found])
+    assert tagged[0] in {c.movie.id for c in found}
+    assert retriever._with_keyword(topic) == tagged[:6] and retriever._with_keyword("no such keyword") == []

@@ -285,3 +285,32 @@ def test_a_topic_said_as_a_fondness_or_with_x_is_a_liked_keyword(nlu, text, topi
                                   "I like movies with a twist", "a film with Tom Hanks", "I liked the ending"])
 def test_a_fondness_for_no_topic_adds_no_keyword(nlu, text):
     assert not _items(nlu.parse(text), Slot.KEYWORD)
+
+
+# ---------------------------------------------------------------- topics said anywhere, aliases, cheesy
+@pytest.mark.parametrize("text, topic, polarity", [
+    ("looking for a movie based on a true story", "based on true story", Polarity.LIKE),
+    ("anything based on real events?", "based on true story", Polarity.LIKE),
+    ("nothing based on true events please", "based on true story", Polarity.DISLIKE),
+    ("any good indie films?", "independent film", Polarity.LIKE),
+    ("a coming-of-age story", "coming of age", Polarity.LIKE),
+])
+def test_a_topic_phrase_is_read_wherever_it_stands(nlu, text, topic, polarity):
+    """"based on a true story" follows no "about" and precedes no "movie": it was read as nothing
+    (the bot asked for a genre); "indie" is the corpus keyword "independent film"."""
+    assert _items(nlu.parse(text), Slot.KEYWORD) == {(topic, polarity)}
+
+
+def test_a_topic_phrase_after_about_is_not_also_a_topic_as_said(nlu):
+    assert _items(nlu.parse("a movie about a true story"), Slot.KEYWORD) == {("based on true story", Polarity.LIKE)}
+
+
+def test_a_chick_flick_is_a_romantic_comedy(nlu):
+    r = nlu.parse("a chick flick for tonight")
+    assert _items(r, Slot.GENRE) == {("romance", Polarity.LIKE), ("comedy", Polarity.LIKE)}
+
+
+@pytest.mark.parametrize("text", ["she likes romantic stuff but I hate cheesy ones", "something less sappy",
+                                  "a comedy, nothing too corny"])
+def test_cheesy_is_an_unwanted_mood(nlu, text):
+    assert ("cheesy", Polarity.DISLIKE) in _items(nlu.parse(text), Slot.MOOD)

@@ -107,3 +107,15 @@ def test_reasons_cite_shared_people_and_genres_of_the_liked_movie():
         "Also stars Bruce Willis, as Die Hard (1988) does."
     assert explainer.reason(Candidate(same_genres, 1.0, {"similar_to": "L", "semantic": 0.6}), query) == \
         "Action and thriller, like Die Hard (1988)."
+
+
+def test_a_film_tagged_with_the_asked_topic_says_so_instead_of_what_you_described():
+    """"Any good indie films?": the pick's reason names the corpus keyword it carries; the vague
+    "matches what you described" is not added beside it (it was the only reason before)."""
+    tagged = Movie("T", "Primer", 2004, ("sci-fi", "drama"), keywords=("time travel", "independent film"))
+    explainer = Explainer(PromptLibrary(REPO_ROOT / "prompts"), MovieIndex([tagged]))
+    prefs = Preferences(items=[PreferenceItem(slot=Slot.KEYWORD, value="independent film", polarity=Polarity.LIKE)])
+    reason = explainer.reason(Candidate(tagged, 1.0, {"text": 0.6}), RecQuery(preferences=prefs))
+    assert reason == 'Tagged "independent film", as you asked.'
+    other = RecQuery(preferences=Preferences(items=[PreferenceItem(slot=Slot.KEYWORD, value="heist", polarity=Polarity.LIKE)]))
+    assert explainer.reason(Candidate(tagged, 1.0, {"text": 0.6}), other) == "Matches what you described."

@@ -21,6 +21,8 @@ class Lexicon:
     other_languages: frozenset[str] = field(default_factory=frozenset)
     #: Everyday name -> corpus keyword ("marvel" -> "marvel comic").
     topic_aliases: dict[str, str] = field(default_factory=dict)
+    #: Phrase said anywhere -> corpus keyword ("based on a true story" -> "based on true story").
+    topic_phrases: dict[str, str] = field(default_factory=dict)
     #: Genre phrases that name a kind within the genre ("zombie"): negated, no genre dislike.
     subgenres: frozenset[str] = field(default_factory=frozenset)
     #: Genres that only a wanted mood lifts ("something sad": dramas), never sunk by an unwanted one.
@@ -58,6 +60,7 @@ def load_lexicon() -> Lexicon:
         mood_genres={k: tuple(v) for k, v in data.get("mood_genres", {}).items()},
         other_languages=frozenset(other),
         topic_aliases=dict(data.get("topic_aliases", {})),
+        topic_phrases=dict(data.get("topic_phrases", {})),
         subgenres=frozenset(data.get("subgenres", {}).get("words", ())),
         mood_genres_wanted={k: tuple(v) for k, v in data.get("mood_genres_wanted", {}).items()},
     )

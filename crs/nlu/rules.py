@@ -143,7 +143,8 @@ class RuleNLU:
         self._typo_targets = sorted(p for p in self.lexicon.genres
                                     if len(p) >= 6 and p.isalpha() and p not in self.lexicon.other_languages)
         self.topics = TopicReader((m.keywords for m in linker.index.movies), linker.function_words | linker.starters,
-                                  self.lexicon.genres, self.lexicon.moods, self.lexicon.topic_aliases)
+                                  self.lexicon.genres, self.lexicon.moods, self.lexicon.topic_aliases,
+                                  self.lexicon.topic_phrases)
 
     def parse(self, text: str, turn: int = 0) -> NLUResult:
         """Understand ``text``; never raises on odd input."""

@@ -19,7 +19,9 @@ A topic is read in three places of a clause, over its words with titles and name
   audience or language (those are read elsewhere);
 * right before "movie(s)" / "film(s)" / "flick(s)", one to three words that are a corpus
   keyword ("zombie films", "time travel movies"), not a genre or mood of the lexicon named
-  by itself, a language, or an everyday word ("good", "new", "kids").
+  by itself, a language, or an everyday word ("good", "new", "kids");
+* anywhere, a phrase of the lexicon's ``topic_phrases`` ("based on a true story", "in black
+  and white"), read first: its words are then no part of another topic.
 
 A phrase that is a corpus keyword (also in the singular: "dinosaurs" -> "dinosaur") is
 given as the keyword; otherwise, after "about", as said ("a dog who saves his family").
@@ -95,11 +97,13 @@ class TopicReader:
         moods: Mood phrases (never topics before "movie(s)").
         aliases: Everyday name -> corpus keyword ("marvel" -> "marvel comic"), used when the
             corpus has that keyword.
+        phrases: Phrase said anywhere -> corpus keyword ("based on a true story" -> "based on
+            true story"), used when the corpus has that keyword.
     """
 
     def __init__(self, keywords: Iterable[Iterable[str]], excluded: frozenset[str],
                  lexicon_genres: dict[str, tuple[str, ...]], moods: Iterable[str],
-                 aliases: dict[str, str] | None = None) -> None:
+                 aliases: dict[str, str] | None = None, phrases: dict[str, str] | None = None) -> None:
         counts: Counter[str] = Counter()
         canonical: dict[str, str] = {}
         keys: dict[str, str] = {}  # keyword as written -> normalised (keywords recur across films)
@@ -114,6 +118,8 @@ class TopicReader:
         self.counts = counts
         self.canonical = canonical
         self.aliases = {norm_words(k): norm_words(v) for k, v in (aliases or {}).items()}
+        self.phrases = sorted(((norm_words(k).split(), canonical[norm_words(v)]) for k, v in (phrases or {}).items()
+                               if counts.get(norm_words(v))), key=lambda p: -len(p[0]))
         self.excluded = excluded
         self.own_genre = {norm_words(p) for p, genres in lexicon_genres.items() if p.replace("-", " ") in
                           {g.replace("-", " ") for g in genres}}
@@ -134,7 +140,7 @@ class TopicReader:
 
     def find(self, words: list[str]) -> list[tuple[str, int, int]]:
         """(topic, start word, end word) for each topic in ``words`` (masked words are "_")."""
-        out: list[tuple[str, int, int]] = []
+        out, words = self._phrases(words)
         used: set[int] = set()
         for i, word in enumerate(words):
             if i in used:
@@ -179,6 +185,18 @@ class TopicReader:
                     used.update(range(a, i))
                     break
         return out
+
+    def _phrases(self, words: list[str]) -> tuple[list[tuple[str, int, int]], list[str]]:
+        """The ``topic_phrases`` in ``words``, and the words with those masked ("_")."""
+        out: list[tuple[str, int, int]] = []
+        masked = list(words)
+        for phrase, keyword in self.phrases:
+            n = len(phrase)
+            for i in range(len(masked) - n + 1):
+                if masked[i:i + n] == phrase:
+                    out.append((keyword, i, i + n))
+                    masked[i:i + n] = ["_"] * n
+        return out, masked
 
     def _about(self, words: list[str], a: int) -> tuple[list[tuple[str, int, int]], int]:
         """The topics after "about" at word ``a``, and the word where they end: the longest

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from crs import facets
 from crs.catalog.models import MovieIndex
+from crs.preferences import Polarity, Slot
 from crs.prompts import PromptLibrary
 from crs.recommender.types import Candidate, RecQuery
 
@@ -41,10 +42,13 @@ class Explainer:
             first = self._liked(query.preferences.liked_movies[-1])
             if first is not None:
                 parts.append(p.reason("collab", liked=first.display))
+        topics = [t for t in query.preferences.values(Slot.KEYWORD, Polarity.LIKE) if t in movie.keywords]
+        if topics and len(parts) < 2:  # "based on a true story": the corpus keyword it carries
+            parts.append(p.reason("topic", topic=topics[-1]))
         genres = ev.get("genres") or []
         if genres and len(parts) < 2:
             parts.append(p.reason("genre", genres=" and ".join(genres)))
-        if ev.get("text", 0) > 0.3 and len(parts) < 2:
+        if ev.get("text", 0) > 0.3 and len(parts) < 2 and not topics:
             parts.append(p.reason("text"))
         if not parts:
             label = ", ".join(movie.genres[:2]) or "all genres"

@@ -99,6 +99,7 @@ class HybridRetriever:
         self._facets: FacetRows | None = None  # runtime, language and companies per store row
         self._popular_rows = np.zeros(0, np.intp)  # store rows in popularity order (= _popular)
         self._collab_cache: dict[tuple, dict[str, float]] = {}  # the collaborative model's recent answers
+        self._by_keyword: dict[str, list[str]] = {}  # corpus keyword -> its movies, most popular first (lazy)
 
     # ------------------------------------------------------------------ indexes
     def warm(self) -> None:
@@ -150,6 +151,7 @@ class HybridRetriever:
         self._facets = FacetRows.build(self.store.index.movies)
         self._popular_rows = np.array([self.store.index.row[m.id] for m in movies], np.intp)
         self._mood_hits = {}
+        self._by_keyword = {}
         self._indexed_manifest = manifest
         self._popular = [m.id for m in movies]  # set last: _ensure_indexes checks it
 
@@ -177,6 +179,8 @@ class HybridRetriever:
             if rules.year_min is not None or rules.year_max is not None:  # "horror of the 70s": its own pool
                 pool.update(dict.fromkeys(self._in_years(self._by_genre.get(genre, []), self._by_genre_years.get(genre),
                                                          rules.year_min, rules.year_max)))
+        for topic in prefs.values(Slot.KEYWORD, Polarity.LIKE):  # "based on a true story": the most popular of them
+            pool.update(dict.fromkeys(self._with_keyword(topic)))
         for facet in facets.facets_of(prefs.moods):  # "French films", "Pixar": the most popular of them
             found = self._facets.pool(facet, self._popular_rows, self.pool_size)
             pool.update(dict.fromkeys(index.movies[r].id for r in found.tolist()))
@@ -203,6 +207,18 @@ class HybridRetriever:
         # by (-meets, -score, id): np.lexsort's last key is its first, and id ranks order as the ids.
         order = np.lexsort((self._rows.id_rank[rows], -scored.score, -scored.meets))[:n].tolist()
         return [scored.candidate(row, None if feedback is None else float(feedback[row])) for row in order]
+
+    def _with_keyword(self, keyword: str) -> list[str]:
+        """The ``pool_size`` most popular movies whose corpus keywords hold ``keyword`` (none
+        for a topic no movie carries); remembered per keyword."""
+        found = self._by_keyword.get(keyword)
+        if found is None:
+            by_id = self.store.index.by_id
+            found = [i for i in self._popular or () if keyword in by_id[i].keywords][: self.pool_size]
+            if len(self._by_keyword) >= self.COLLAB_CACHE:
+                self._by_keyword.clear()
+            self._by_keyword[keyword] = found
+        return found
 
     def _allowed(self, pool: Mapping[str, None], rules: Constraints) -> tuple[list[Movie], np.ndarray]:
         """The pool's movies that have something to score (genres or a plot) and that the
@@ -289,6 +305,12 @@ class HybridRetriever:
             out.disliked = (matrix @ self.store.vectors(disliked).T).max(axis=1).astype(np.float64)
         if text.strip():
             out.text = np.array([found.get(m.id, {}).get("text", 0.0) for m in movies], np.float64)
+            out.text_all = out.text
+            embedder = getattr(self.store, "embedder", None)
+            if embedder is not None:  # every candidate's closeness to the words, not only Chroma's top hits'
+                query = embedder.embed_one(text).astype(np.float32)
+                query = query / max(float(np.linalg.norm(query)), 1e-12)
+                out.text_all = np.maximum(out.text, np.asarray(matrix @ query, np.float64))
         return out
 
     def _feedback(self, movies: list[Movie], signal, exempt_genres: set[str],
@@ -386,7 +408,8 @@ class HybridRetriever:
         disliked = np.maximum(0.0, sims.disliked - 0.5)
         bias = np.array([self.item_bias.get(m.id, 0.0) for m in movies]) if self.item_bias and n else np.zeros(n)
         # The same sum, in the same order, as one float64 expression per candidate would give.
-        score = ((w.collab_words if q.words_only else w.collab) * collab_a + w.semantic * sims.semantic + w.text * sims.text + w.genre * genre
+        score = ((w.collab_words if q.words_only else w.collab) * collab_a + w.semantic * sims.semantic
+                 + w.text * (sims.text if sims.text_all is None else sims.text_all) + w.genre * genre
                  + w.taste * taste + w.person * person_a + w.popularity * popularity + w.mood * mood
                  - w.disliked * disliked + w.feedback_bias * bias)
         meets_person = (np.array([p is not None for p in people], bool) if q.ask_people else np.ones(n, bool))
@@ -556,6 +579,10 @@ class _Similarities:
     disliked: np.ndarray  # best cosine to a recently disliked movie
     text: np.ndarray  # Chroma's similarity to the user's words (0 if it did not propose the movie)
     matrix: np.ndarray | None = None  # the candidates' vectors, when they were read
+    #: Every candidate's similarity to the user's words (what the score uses): a movie that came
+    #: from another pool (a topic's, a genre's) is not scored 0 for missing Chroma's top hits;
+    #: the evidence keeps ``text``, so only Chroma's hits are explained as "what you described".
+    text_all: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
