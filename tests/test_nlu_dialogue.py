@@ -53,3 +53,21 @@ def test_the_coen_brothers_are_both_liked_and_their_films_shown(components):
     assert set(turn["preferences"]["liked_people"]) == {"Joel Coen", "Ethan Coen"}
     recs = turn["recommendations"]
     assert recs and all({"Joel Coen", "Ethan Coen"} & set(r["directors"]) for r in recs[:2])
+
+
+def test_a_heist_movie_other_than_oceans_eleven_leaves_it_out_without_disliking_it(components):
+    """"Other than X" / "besides X" / "that isn't X" named a film to leave out, and the NLU read it
+    as a dislike: heist films close to Ocean's Eleven then sank. Now X is only excluded."""
+    index = components.store.index
+    oceans = next(m for m in index.movies if m.title == "Ocean's Eleven" and m.year == 2001)
+    for session, text in (("other", "a heist movie other than Ocean's Eleven"),
+                          ("besides", "any heist movies besides Ocean's Eleven?"),
+                          ("isnt", "a good heist movie that isn't Ocean's Eleven")):
+        turn = components.service.handle_turn(session, text)
+        prefs = turn["preferences"]
+        assert not prefs["disliked_movies"] and not prefs["liked_movies"], (text, prefs)
+        shown = [r["id"] for r in turn["recommendations"]]
+        more = [r["id"] for r in components.service.handle_turn(session, "more")["recommendations"]]
+        assert shown and oceans.id not in shown + more, text
+    disliked = components.service.handle_turn("except", "anything but Ocean's Eleven")["preferences"]
+    assert disliked["disliked_movies"] == [oceans.display]  # "anything but X" stays a dislike

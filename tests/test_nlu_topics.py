@@ -314,3 +314,12 @@ def test_a_chick_flick_is_a_romantic_comedy(nlu):
                                   "a comedy, nothing too corny"])
 def test_cheesy_is_an_unwanted_mood(nlu, text):
     assert ("cheesy", Polarity.DISLIKE) in _items(nlu.parse(text), Slot.MOOD)
+
+
+@pytest.mark.parametrize("text, year_max", [("she likes old musicals", 1979), ("an old western", 1979),
+                                            ("classic horror", 1979), ("older comedies", 1979),
+                                            ("it's a classic", None), ("the old one", None), ("my old friend", None)])
+def test_old_or_classic_before_a_genre_is_a_year_bound(nlu, text, year_max):
+    """"She likes old musicals" listed The Greatest Showman first: only "old movies / films / ones"
+    set the classic bound, not "old musicals", "classic horror"."""
+    assert nlu.parse(text).year_max == year_max

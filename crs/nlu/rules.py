@@ -239,6 +239,9 @@ class RuleNLU:
                     result.about_movies.append((m.chosen or m.candidates[0]).id)
                 if re.search(r"\bwhy\b", prefix) or asking_of:
                     polarity = None  # "why Heat?" points at a shown movie; "is Heat good?" asks; no taste
+                elif _OTHER_THAN.search(prefix) and not seen and not not_seen:
+                    polarity = None  # "heist movies other than Ocean's Eleven": left out, not disliked
+                    result.excluded.extend(c.id for c in ([m.chosen] if m.chosen is not None else m.candidates))
                 elif seen_before and re.fullmatch(r"\W*(?:and\s+|but\s+)?not(?:\s+yet)?\W*", prefix):
                     polarity = None
                 elif m.chosen is not None or m.ambiguous:
@@ -520,6 +523,11 @@ def _clauses(text: str) -> list[tuple[int, int]]:
         last = m.end()
     spans.append((last, len(text)))
     return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+#: Right before a title: it is named only to be left out ("heist movies other than Ocean's Eleven",
+#: "besides Up", "a space movie that isn't Interstellar"); "except" and "anything but" stay dislikes.
+_OTHER_THAN = re.compile(r"\b(?:other than|besides|apart from|aside from|(?:that|which) (?:isn'?t|is not)|that'?s not)\s*$")
 
 
 def _negated(prefix: str) -> bool:

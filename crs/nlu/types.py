@@ -53,6 +53,8 @@ class NLUResult:
             title gives its best-known film).
         too_genres: Genres disliked only because a film was "too" much of them ("too scary":
             horror): the dialogue keeps a genre the user asked for and drops such a dislike.
+        excluded: Ids of movies named only to be left out ("heist movies other than Ocean's
+            Eleven", "besides Up"): never shown, and no dislike (their look-alikes are wanted).
     """
 
     intents: list[Intent] = field(default_factory=list)
@@ -73,6 +75,7 @@ class NLUResult:
     asks: list[str] = field(default_factory=list)
     about_movies: list[str] = field(default_factory=list)
     too_genres: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
 
     def has(self, intent: Intent) -> bool:
         return intent in self.intents

@@ -17,10 +17,13 @@ _RECENT = re.compile(r"\b(recent|recently released|latest|modern|new releases?|n
 _BLACK_AND_WHITE = re.compile(r"\b(?:black[ -](?:and|&|n)[ -]white|b ?& ?w)\b")
 #: The last year of "classic movies" / "older stuff" said with nothing to compare it to.
 CLASSIC_UNTIL = 1979
-#: "classic movies", "classics", "older stuff"; not "a classic" / "is a classic", which describe a movie.
-_OLD = re.compile(r"(?<!\ba )(?<!\bthe )(?<!\bgreat )(?<!\breal )\b(?:classic (?:movies?|films?|ones|flicks?|stuff)|"
+#: "classic movies", "classics", "older stuff", "old musicals", "classic horror"; not "a classic" / "is a
+#: classic", which describe a movie.
+_OLD_KINDS = (r"movies?|films?|ones|flicks?|stuff|musicals?|westerns?|comed(?:y|ies)|horror|dramas?|thrillers?|"
+              r"romances?|cartoons?|noirs?|sci-?fi|mysteries|war (?:movies?|films?)|monster (?:movies?|films?)")
+_OLD = re.compile(r"(?<!\ba )(?<!\bthe )(?<!\bgreat )(?<!\breal )\b(?:classic (?:" + _OLD_KINDS + r")|"
                   r"(?:something|anything|some|more) classic|classics|vintage|black and white|"
-                  r"old(?:er)? (?:movies?|films?|ones|stuff|flicks?))\b")
+                  r"old(?:er)? (?:" + _OLD_KINDS + r"))\b")
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ def make_understand(deps: DialogueDeps):
                               f"{state['session_id']}|{turn}")
         if nlu.ambiguous:  # "Heat and Collateral": the Heat that shares Collateral's director
             _settle_by_company(nlu, prefs, turn, preface, deps, f"{state['session_id']}|{turn}")
-        excluded = list(state.get("excluded") or [])
+        excluded = list(state.get("excluded") or []) + nlu.excluded  # "other than Ocean's Eleven"
         pending = state.get("pending")
         if nlu.has(Intent.RESET):
             return {"preferences": Preferences().model_dump(mode="json"), "pending": None, "excluded": [], "shown": [],
