@@ -310,9 +310,25 @@ def test_similar_by_someone_else_leaves_the_person_for_films_like_theirs(service
         assert "Quentin Tarantino" not in r["directors"] + r["cast"], r
 
 
+def test_directors_similar_to_a_named_one_bring_films_like_theirs_by_others(service):
+    """"Any directors similar to Tarantino?" listed more Tarantino: the named person was read as
+    wanted. Now the person is avoided and their best-known films are the anchors."""
+    t = service.handle_turn("s4n", "any directors similar to Quentin Tarantino?")
+    prefs = t["preferences"]
+    assert prefs["liked_people"] == [] and prefs["disliked_people"] == ["Quentin Tarantino"]
+    assert prefs["liked_movies"] and "by other people" in t["reply"]
+    assert t["recommendations"]
+    for r in t["recommendations"]:
+        assert "Quentin Tarantino" not in r["directors"] + r["cast"], r
+
+
 @pytest.mark.parametrize("text, expected", [
     ("I've seen all of his, something similar by someone else", True),
     ("anything similar by other directors?", True),
+    ("any directors similar to him?", True),
+    ("actors similar to Jim Carrey", True),
+    ("a director who is similar to Nolan", True),
+    ("is it similar to Heat?", False),
     ("not by him though", True),
     ("something by Nolan", False),
     ("I'd watch anything else", False),

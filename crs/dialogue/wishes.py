@@ -113,19 +113,25 @@ OTHER_PEOPLE_ANCHORS = 5
 def away_from_person(nlu: NLUResult, prefs: Preferences, shown: list[str], turn: int, preface: list[str],
                       deps: DialogueDeps, seed: str) -> None:
     """"I've seen all of his, something similar by someone else": the person last asked for
-    (when the message names no one) stops being wanted and is avoided, and the films of theirs
-    this session showed or the user named become the liked movies to find similar ones from.
+    (or the one the message names: "any directors similar to Tarantino?") stops being wanted and
+    is avoided, and the films of theirs this session showed or the user named (else their
+    best-known ones) become the liked movies to find similar ones from.
     The change is made to the preferences before the contradiction check, so it is no
     "you said you like him" question; the reply says what was done."""
-    if any(i.slot == Slot.PERSON for i in nlu.items):
-        return  # "other directors like Nolan": a person is named, the usual reading holds
-    liked = [i for i in prefs.items if i.slot == Slot.PERSON and i.polarity == Polarity.LIKE]
-    if not liked:
-        return
-    latest = max(i.turn for i in liked)
-    people = [i.value for i in liked if i.turn == latest]
+    named = [i.value for i in nlu.items if i.slot == Slot.PERSON and i.polarity == Polarity.LIKE]
+    if named:  # "any directors similar to Tarantino?", "other directors like Nolan": the named ones
+        people = named
+        nlu.items = [i for i in nlu.items if not (i.slot == Slot.PERSON and i.value in named)]
+    else:
+        liked = [i for i in prefs.items if i.slot == Slot.PERSON and i.polarity == Polarity.LIKE]
+        if not liked:
+            return
+        latest = max(i.turn for i in liked)
+        people = [i.value for i in liked if i.turn == latest]
     ids = dict.fromkeys([*prefs.liked_movies, *prefs.seen_movies, *shown])
     films = [m for i in ids if (m := deps.index.get(i)) is not None and person_match(m, people)]
+    if not films:  # none of theirs came up yet: their best-known films
+        films = sorted((m for m in deps.index.movies if person_match(m, people)), key=lambda m: -m.popularity)
     for person in people:
         prefs.remove(Slot.PERSON, person)
         nlu.items.append(PreferenceItem(slot=Slot.PERSON, value=person, polarity=Polarity.DISLIKE, label=person,

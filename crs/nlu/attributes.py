@@ -61,12 +61,13 @@ def studio(text: str) -> tuple[str, tuple[int, int]] | None:
 _OTHER_PEOPLE = re.compile(
     r"\b(?:by|from|with|starring)\s+(?:someone|somebody|anyone|anybody)\s+else\b"
     r"|\b(?:other|different)\s+(?:directors?|actors?|actresses|filmmakers?)\b"
+    r"|\b(?:directors?|actors?|actresses|filmmakers?)\s+(?:who\s+(?:is|are)\s+|that\s+(?:is|are)\s+)?similar\s+to\b"
     r"|\bnot\s+(?:by|from|with)\s+(?:him|her|them)\b", re.IGNORECASE)
 
 
 def other_people(text: str) -> bool:
-    """"something similar by someone else", "other directors", "not by him": films like
-    the person's, by others."""
+    """"something similar by someone else", "other directors", "not by him", "directors similar
+    to Tarantino": films like the person's, by others."""
     return bool(_OTHER_PEOPLE.search(text))
 
 
