@@ -323,3 +323,18 @@ def test_old_or_classic_before_a_genre_is_a_year_bound(nlu, text, year_max):
     """"She likes old musicals" listed The Greatest Showman first: only "old movies / films / ones"
     set the classic bound, not "old musicals", "classic horror"."""
     assert nlu.parse(text).year_max == year_max
+
+
+@pytest.mark.parametrize("text, topic", [("my son likes sports and cars", "car"),
+                                         ("he loves dinosaurs, trucks and cars", "dinosaur")])
+def test_a_plural_noun_in_a_list_of_nouns_is_no_film(nlu, text, topic):
+    """"He likes sports and cars" liked the film Cars; a lower-case plural after another plural
+    noun and "and" / a comma is a noun, and the list after a genre goes on ("sports and cars")."""
+    r = nlu.parse(text)
+    assert not _items(r, Slot.MOVIE) and (topic, Polarity.LIKE) in _items(r, Slot.KEYWORD)
+
+
+@pytest.mark.parametrize("text", ["my kids loved frozen and cars", "we liked Up and Cars"])
+def test_cars_after_another_title_is_still_the_film(nlu, text):
+    r = nlu.parse(text)
+    assert len(_items(r, Slot.MOVIE)) == 2

@@ -39,6 +39,8 @@ LOWER_CASE_MIN_POPULARITY = 5.0
 #: A plural-looking word ("spiders", "horses"; not "glass", "jaws" is talked about): a noun when written in
 #: lower case and no one talks about the film of that name.
 _PLURAL = re.compile(r"[^s]s$")
+#: A lower-case plural-looking word and "and" / "or" / a comma right before a span ("sports and ").
+_NOUN_LIST_RE = re.compile(r"\b([a-z]+[^s\W]s)\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or)\s+)$")
 #: A popular film (this many ReDial mentions) is also found by the start of its title, as
 #: people shorten it: "Grand Budapest", "Eternal Sunshine", "Shawshank" (see ``_short_keys``).
 SHORT_TITLE_MIN_POPULARITY = 5.0
@@ -382,6 +384,9 @@ class TitleLinker:
         start, end = span[0].start, span[-1].end
         if self._known(key) < LOWER_CASE_MIN_POPULARITY:
             return False
+        if len(span) == 1 and _PLURAL.search(key) and (before := _NOUN_LIST_RE.search(text[max(0, start - 40):start])) \
+                and self._known(before.group(1)) < LOWER_CASE_MIN_POPULARITY:
+            return False  # "he likes sports and cars": a list of plural nouns, not the film Cars
         if _LOWER_CUE_RE.search(text[max(0, start - 80):start]) and _LOWER_END_RE.match(text[end:end + 20]):
             return True
         at_sentence_start = re.search(r"(?:^|[.!?\n])\s*$", text[:start]) is not None

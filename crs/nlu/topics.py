@@ -256,7 +256,10 @@ class TopicReader:
                     out.append((found, a, a + n))
                     a += n
                     break
-            if found is None or a >= len(words) or words[a] not in _SPLIT:
+            if found is None and a + 1 < len(words) and words[a + 1] in _SPLIT and (
+                    words[a] in self.genre_words or words[a] in self.moods):
+                a += 1  # "likes sports and cars": the genre is read elsewhere, the list goes on
+            elif found is None or a >= len(words) or words[a] not in _SPLIT:
                 return out, a
             a += 1
 
