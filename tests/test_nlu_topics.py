@@ -338,3 +338,14 @@ def test_a_plural_noun_in_a_list_of_nouns_is_no_film(nlu, text, topic):
 def test_cars_after_another_title_is_still_the_film(nlu, text):
     r = nlu.parse(text)
     assert len(_items(r, Slot.MOVIE)) == 2
+
+
+@pytest.mark.parametrize("text, recent", [("not too old please", True), ("a comedy, nothing too old", True),
+                                          ("no old movies", True), ("I'm not old", False), ("old movies", False)])
+def test_not_too_old_is_a_lower_year_bound(nlu, text, recent):
+    """"Not too old please" after a list got "Sorry, I didn't catch a movie, genre or person"."""
+    from crs.nlu.years import NOT_OLD_YEARS
+
+    r = nlu.parse(text)
+    assert (r.year_min == nlu.reference_year - NOT_OLD_YEARS) is recent
+    assert r.year_max is None or not recent

@@ -26,6 +26,12 @@ _OLD = re.compile(r"(?<!\ba )(?<!\bthe )(?<!\bgreat )(?<!\breal )\b(?:classic (?
                   r"old(?:er)? (?:" + _OLD_KINDS + r"))\b")
 
 
+#: "Not too old", "nothing old", "not that old": from this many years before the reference year.
+NOT_OLD_YEARS = 30
+_NOT_OLD = re.compile(r"(?<!i'm )(?<!im )(?<!i am )(?<!we're )(?<!he's )(?<!she's )\b(?:not|nothing|none|no)\s+(?:too\s+|that\s+|very\s+|super\s+|so\s+|overly\s+)?old(?:er)?\b"
+                      r"(?!\s+(?:friend|man|woman|lady|guy|days))")
+
+
 @dataclass(frozen=True)
 class YearConstraint:
     year_min: int | None = None
@@ -130,6 +136,8 @@ def parse_years(text: str, reference_year: int) -> YearConstraint:
         if negated and max(hi for _, hi in negated) < reference_year - 10:
             # "nothing from the 70s or 80s": newer than those (said back as "from 1990 on")
             return YearConstraint(max(hi for _, hi in negated) + 1, None)
+        if _NOT_OLD.search(t):  # "not too old please", "nothing old": the last 30 years
+            return YearConstraint(reference_year - NOT_OLD_YEARS, None)
         if _RECENT.search(t):
             return YearConstraint(reference_year - 8, None)
         if _BLACK_AND_WHITE.search(t):  # colour was the norm from the mid-1960s
