@@ -114,6 +114,38 @@ def test_movielens_long_tail_is_cleaned(all_movies) -> None:
     assert not any(m.title.endswith(", The") for m in all_movies)
 
 
+@pytest.mark.slow
+def test_redial_records_holding_another_films_metadata_lose_it(all_movies) -> None:
+    """ReDial's "It (1990)" (191 mentions) carried Goodfellas' plot, cast and IMDb id, so the app
+    listed "It (1990)" as a Scorsese crime biography; "Ex Machina (2015)" carried another film's."""
+    by_id = {m.id: m for m in all_movies}
+    for movie_id in ("204794", "116076", "117126"):  # It (1990), It (2004), Ex Machina (2015)
+        movie = by_id[movie_id]
+        assert "Martin Scorsese" not in movie.directors and "Andrew Goth" not in movie.directors, movie
+        assert "Henry Hill" not in movie.plot and "Cady Heron" not in movie.plot
+    assert by_id["143198"].directors == ("Martin Scorsese",)  # Goodfellas keeps its own
+    ex_machina = by_id["117126"]  # matched to MovieLens's Ex Machina by title, TMDB fills the rest
+    assert "sci-fi" in ex_machina.genres and "Caleb" in ex_machina.plot
+
+
+def test_borrowed_metadata_rules() -> None:
+    from crs.catalog.models import Movie
+    from crs.corpus.merge import drop_borrowed_metadata
+
+    goodfellas = Movie("1", "Goodfellas", 1990, ("crime",), ("Martin Scorsese",), imdb_id="tt1", popularity=9)
+    it = Movie("2", "It", 1990, ("crime",), ("Martin Scorsese",), imdb_id="tt1", popularity=20)
+    fast = Movie("3", "Fast 8", None, ("action",), ("F. Gary Gray",), imdb_id="tt2")  # no year: an alias
+    alias = Movie("4", "Annabelle 2", 2017, ("horror",), ("David F. Sandberg",), imdb_id="tt3")  # shares a word
+    typo = Movie("5", "The Prisoner", 2013, ("crime",), ("Denis Villeneuve",), imdb_id="tt4")
+    movielens = [(Movie("ml1", "Goodfellas", 1990, imdb_id="tt1"), ()),
+                 (Movie("ml2", "The Fate of the Furious", 2017, imdb_id="tt2"), ()),
+                 (Movie("ml3", "Annabelle: Creation", 2017, imdb_id="tt3"), ()),
+                 (Movie("ml4", "Prisoners", 2013, imdb_id="tt4"), ())]
+    out = drop_borrowed_metadata([goodfellas, it, fast, alias, typo], movielens)
+    assert out[0] is goodfellas and out[2] is fast and out[3] is alias and out[4] is typo
+    assert (out[1].title, out[1].year, out[1].popularity, out[1].directors, out[1].imdb_id) == ("It", 1990, 20, (), None)
+
+
 # -- building -------------------------------------------------------------------------
 
 @pytest.mark.slow

@@ -37,8 +37,9 @@ from tqdm import tqdm
 from crs.catalog.models import LIST_FIELDS, Movie
 
 #: Bumped whenever the layout or the metadata keys change (forces a rebuild).
-FORMAT_VERSION = 4  # 2: embedding text without the title; 3: genre-only text when that is all we know;
-#                    4: runtime, original language and production companies (TMDB)
+FORMAT_VERSION = 5  # 2: embedding text without the title; 3: genre-only text when that is all we know;
+#                    4: runtime, original language and production companies (TMDB);
+#                    5: ReDial records holding another film's metadata lose it (corpus.merge)
 MANIFEST = "manifest.json"
 TABLE = "movies.jsonl"
 CHROMA_DIR = "chroma"

@@ -3,7 +3,8 @@
 ReDial movies come first and keep their ReDial ids (the evaluation's ground truth).
 A MovieLens movie that is a ReDial movie (same IMDb id, or same normalised title and a
 year within ±1) is merged into the ReDial record instead of being added twice; the rest
-become "ml<movieId>" movies. TMDB overviews, cast, keywords, runtimes, original languages
+become "ml<movieId>" movies. A ReDial record holding another film's metadata loses it
+first (:func:`drop_borrowed_metadata`). TMDB overviews, cast, keywords, runtimes, original languages
 and production companies only fill fields that are still empty: ReDial's own plots and people win.
 """
 
@@ -14,10 +15,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Iterable
 
+from rapidfuzz import fuzz
 from tqdm import tqdm
 
 from crs.catalog.models import Movie
-from crs.catalog.normalize import norm_title
+from crs.catalog.normalize import norm_title, norm_words
 from crs.corpus import sources
 
 
@@ -64,6 +66,67 @@ def redial_movies(paths: dict[str, Path]) -> list[Movie]:
         movies.append(dataclasses.replace(base, popularity=float(mention.mentions)))
     movies.sort(key=lambda m: (-m.popularity, int(m.id) if m.id.isdigit() else 0, m.id))
     return movies
+
+
+def _same_title(a: str, b: str) -> bool:
+    """Two titles of one film: one's words inside the other's ("Harry Potter" / "Harry Potter
+    and the Philosopher's Stone", "Bourne" / "The Bourne Identity"), articles aside, or close
+    spellings ("The Prisoner" / "Prisoners")."""
+    x, y = set(norm_words(a).split()) - _ARTICLES, set(norm_words(b).split()) - _ARTICLES
+    if not (x and y):
+        return False
+    return x <= y or y <= x or fuzz.ratio(" ".join(sorted(x)), " ".join(sorted(y))) >= SAME_TITLE_RATIO
+
+
+_ARTICLES = frozenset({"the", "a", "an"})
+#: rapidfuzz ratio (0-100) of two titles' sorted words from which they are one title spelt twice.
+SAME_TITLE_RATIO = 85
+
+
+def drop_borrowed_metadata(redial: list[Movie], movielens: list[tuple[Movie, tuple[str, ...]]]) -> list[Movie]:
+    """ReDial records that carry another film's metadata lose it.
+
+    ``redial_id2info.json`` gives some ReDial ids the metadata of another film: "It (1990)" (the
+    Stephen King mini-series, 191 mentions) holds Goodfellas' plot, cast and IMDb id, "It (2004)"
+    Mean Girls', "Ex Machina (2015)" another film's. A dated record whose title is none of the
+    titles MovieLens gives its IMDb id (nor their words' sub- or superset) keeps only its title,
+    year and mentions when either MovieLens has another film of that title and year (then
+    matched to it by title), or another ReDial record with that IMDb id has the right title and
+    theirs share no word or lie more than a year apart. "Fast 8" (no year), "Annabelle 2" (2017,
+    as "Annabelle: Creation") and translated titles keep their metadata.
+    """
+    names: dict[str, list[str]] = defaultdict(list)
+    years: dict[str, int | None] = {}
+    titles = TitleIndex()
+    imdb_of: dict[str, str | None] = {}
+    for ml_movie, alternatives in movielens:
+        if ml_movie.imdb_id:
+            names[ml_movie.imdb_id].extend([ml_movie.title, *alternatives])
+            years.setdefault(ml_movie.imdb_id, ml_movie.year)
+        titles.add(ml_movie.id, [ml_movie.title, *alternatives], ml_movie.year)
+        imdb_of[ml_movie.id] = ml_movie.imdb_id
+    fitting: dict[str, list[Movie]] = defaultdict(list)  # IMDb id -> ReDial records with a title of it
+    for movie in redial:
+        if movie.imdb_id and any(_same_title(movie.title, n) for n in names.get(movie.imdb_id, ())):
+            fitting[movie.imdb_id].append(movie)
+    out = []
+    for movie in redial:
+        known = names.get(movie.imdb_id or "")
+        if known and movie.year is not None and not any(_same_title(movie.title, n) for n in known):
+            other_film = any(imdb_of[i] not in (None, movie.imdb_id) for i in titles.find([movie.title], movie.year))
+            ml_year = years.get(movie.imdb_id or "")
+            twin = any(m.id != movie.id and (not _shared_word(movie.title, m.title)
+                                            or (ml_year is not None and abs(ml_year - movie.year) > 1))
+                       for m in fitting.get(movie.imdb_id or "", ()))
+            if other_film or twin:
+                movie = Movie(id=movie.id, title=movie.title, year=movie.year, redial_id=movie.redial_id,
+                              popularity=movie.popularity)
+        out.append(movie)
+    return out
+
+
+def _shared_word(a: str, b: str) -> bool:
+    return bool((set(norm_words(a).split()) & set(norm_words(b).split())) - _ARTICLES)
 
 
 def merge_movielens(redial: list[Movie], movielens: list[tuple[Movie, tuple[str, ...]]],
@@ -197,7 +260,7 @@ def load_movies(data_dir: Path, *, limit: int | None = None, include_movielens: 
     links = sources.read_links(paths["movielens_links"])
     movielens = sources.read_movielens(paths["movielens"], links, progress=progress)
     steps.update(2)
-    redial, rest = merge_movielens(redial, movielens, progress=progress)
+    redial, rest = merge_movielens(drop_borrowed_metadata(redial, movielens), movielens, progress=progress)
     movies = redial + (rest if include_movielens else [])
     movies = enrich_tmdb(movies, sources.read_movielens_tmdb(paths["movielens_tmdb"]))
     steps.update(1)
