@@ -22,6 +22,8 @@ from crs.recommender.types import RecQuery
     ("a hitman out for revenge", 2),
     ("a skilled baker", 0),
     ("gangsters in a machine gun shootout", 3),
+    ("bodies turn up, each having met a uniquely gruesome demise", 1),  # Jigsaw: "not gory" listed it
+    ("a sadistic family with a chainsaw", 2),
 ])
 def test_violent_words_are_whole_words_with_their_endings(text, count):
     pattern = mood_pattern(load_lexicon().mood_words["violent"])
