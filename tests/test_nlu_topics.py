@@ -349,3 +349,11 @@ def test_not_too_old_is_a_lower_year_bound(nlu, text, recent):
     r = nlu.parse(text)
     assert (r.year_min == nlu.reference_year - NOT_OLD_YEARS) is recent
     assert r.year_max is None or not recent
+
+
+@pytest.mark.parametrize("text, slot, value", [("not that one, something lighter", Slot.MOOD, "light"),
+                                               ("anything funnier?", Slot.GENRE, "comedy"),
+                                               ("a scarier one", Slot.GENRE, "horror")])
+def test_a_comparative_asks_for_more_of_it(nlu, text, slot, value):
+    """"Not that one, something lighter" after Saving Private Ryan kept to war dramas."""
+    assert (value, Polarity.LIKE) in _items(nlu.parse(text), slot)
