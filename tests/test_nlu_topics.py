@@ -372,3 +372,14 @@ def test_a_redial_record_movielens_does_not_know_does_not_make_a_famous_title_am
 @pytest.mark.parametrize("text", ["I loved Ghostbusters", "Halloween was great", "The Notebook is my favorite"])
 def test_two_films_movielens_knows_still_ask(nlu, text):
     assert nlu.parse(text).ambiguous
+
+
+@pytest.mark.parametrize("text, title, year", [("I loved the original Ghostbusters", "Ghostbusters", 1984),
+                                               ("the new Ghostbusters was bad", "Ghostbusters", 2016),
+                                               ("the remake of Total Recall", "Total Recall", 2012)])
+def test_the_original_or_the_new_one_picks_by_age(redial, text, title, year):
+    """"I loved the original Ghostbusters" asked "which Ghostbusters: 1984 or 2016?"."""
+    nlu, index = redial
+    r = nlu.parse(text)
+    movies = [index.get(i.value) for i in r.items if i.slot == Slot.MOVIE]
+    assert not r.ambiguous and [(m.title, m.year) for m in movies] == [(title, year)]

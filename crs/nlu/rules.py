@@ -245,6 +245,8 @@ class RuleNLU:
                 elif seen_before and re.fullmatch(r"\W*(?:and\s+|but\s+)?not(?:\s+yet)?\W*", prefix):
                     polarity = None
                 elif m.chosen is not None or m.ambiguous:
+                    if m.ambiguous and (by_age := _by_age(prefix, m.candidates)) is not None:
+                        m.chosen = by_age  # "the original Ghostbusters", "the new Ghostbusters": no "which one?"
                     said_after = text[m.end:_sentence_rest(text, m, mentions)]  # to the sentence's end or next title
                     # "Jurassic Park was too scary for him", "seen Jaws, way too scary": disliked
                     complaint = complaints.dislikes_title(prefix, said_after)
@@ -528,6 +530,26 @@ def _clauses(text: str) -> list[tuple[int, int]]:
 #: Right before a title: it is named only to be left out ("heist movies other than Ocean's Eleven",
 #: "besides Up", "a space movie that isn't Interstellar"); "except" and "anything but" stay dislikes.
 _OTHER_THAN = re.compile(r"\b(?:other than|besides|apart from|aside from|(?:that|which) (?:isn'?t|is not)|that'?s not)\s*$")
+
+
+_OLDEST = re.compile(r"\bthe\s+(?:very\s+)?(?:original|first|old|older|oldest|classic)\s*$")
+_NEWEST = re.compile(r"\bthe\s+(?:new|newer|newest|latest|recent|(?:remake|reboot|new version)\s+of)\s*$")
+
+
+def _by_age(prefix: str, candidates: list) -> object | None:
+    """The oldest of an ambiguous title's films after "the original / first / older", the newest
+    after "the new / latest / remake of"; among the films people talk about (ReDial mentions)
+    when two of them are, so "the older It" is the 1990 mini-series, not the 1927 silent film.
+    None without such words or without two dated candidates."""
+    old, new = _OLDEST.search(prefix), _NEWEST.search(prefix)
+    if not (old or new):
+        return None
+    dated = [c for c in candidates if c.year is not None]
+    talked = [c for c in dated if c.popularity > 0]
+    pool = talked if len(talked) >= 2 else dated
+    if len(pool) < 2:
+        return None
+    return (min if old else max)(pool, key=lambda c: (c.year, -c.popularity))
 
 
 def _negated(prefix: str) -> bool:
