@@ -99,7 +99,7 @@ class HybridRetriever:
         self._facets: FacetRows | None = None  # runtime, language and companies per store row
         self._popular_rows = np.zeros(0, np.intp)  # store rows in popularity order (= _popular)
         self._collab_cache: dict[tuple, dict[str, float]] = {}  # the collaborative model's recent answers
-        self._by_keyword: dict[str, list[str]] = {}  # corpus keyword -> its movies, most popular first (lazy)
+        self._by_keyword: dict[str, list[str]] = {}  # corpus keyword -> its movies, most popular first
 
     # ------------------------------------------------------------------ indexes
     def warm(self) -> None:
@@ -130,13 +130,19 @@ class HybridRetriever:
         by_genre: dict[str, list[str]] = defaultdict(list)
         genre_rows: dict[str, list[int]] = defaultdict(list)  # positions in `movies` (popularity order)
         by_person: dict[str, list[str]] = defaultdict(list)
+        by_keyword: dict[str, list[str]] = defaultdict(list)
         for row, m in enumerate(movies):
             for g in m.genres:
                 by_genre[g].append(m.id)
                 genre_rows[g].append(row)
             for p in {*m.directors, *m.cast, *m.writers}:
                 by_person[p.lower()].append(m.id)
+            for k in m.keywords:
+                keyword_ids = by_keyword[k]
+                if len(keyword_ids) < self.pool_size:  # only a keyword's pool is ever read
+                    keyword_ids.append(m.id)
         self._by_genre, self._by_person = dict(by_genre), dict(by_person)
+        self._by_keyword = dict(by_keyword)
         facts: dict[str, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
         title_keys = {m.id: norm_title(m.title) for m in movies}
         for m in movies:
@@ -151,7 +157,6 @@ class HybridRetriever:
         self._facets = FacetRows.build(self.store.index.movies)
         self._popular_rows = np.array([self.store.index.row[m.id] for m in movies], np.intp)
         self._mood_hits = {}
-        self._by_keyword = {}
         self._indexed_manifest = manifest
         self._popular = [m.id for m in movies]  # set last: _ensure_indexes checks it
 
@@ -210,15 +215,8 @@ class HybridRetriever:
 
     def _with_keyword(self, keyword: str) -> list[str]:
         """The ``pool_size`` most popular movies whose corpus keywords hold ``keyword`` (none
-        for a topic no movie carries); remembered per keyword."""
-        found = self._by_keyword.get(keyword)
-        if found is None:
-            by_id = self.store.index.by_id
-            found = [i for i in self._popular or () if keyword in by_id[i].keywords][: self.pool_size]
-            if len(self._by_keyword) >= self.COLLAB_CACHE:
-                self._by_keyword.clear()
-            self._by_keyword[keyword] = found
-        return found
+        for a topic no movie carries)."""
+        return self._by_keyword.get(keyword, [])
 
     def _allowed(self, pool: Mapping[str, None], rules: Constraints) -> tuple[list[Movie], np.ndarray]:
         """The pool's movies that have something to score (genres or a plot) and that the
