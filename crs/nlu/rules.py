@@ -14,6 +14,7 @@ import re
 from rapidfuzz.distance import OSA
 
 from crs.catalog.linker import Mention, TitleLinker
+from crs.catalog.models import Movie
 from crs.catalog.normalize import norm_words
 from crs.nlu import attributes, complaints
 from crs.nlu.lexicon import Lexicon, load_lexicon
@@ -536,7 +537,7 @@ _OLDEST = re.compile(r"\bthe\s+(?:very\s+)?(?:original|first|old|older|oldest|cl
 _NEWEST = re.compile(r"\bthe\s+(?:new|newer|newest|latest|recent|(?:remake|reboot|new version)\s+of)\s*$")
 
 
-def _by_age(prefix: str, candidates: list) -> object | None:
+def _by_age(prefix: str, candidates: list[Movie]) -> Movie | None:
     """The oldest of an ambiguous title's films after "the original / first / older", the newest
     after "the new / latest / remake of"; among the films people talk about (ReDial mentions)
     when two of them are, so "the older It" is the 1990 mini-series, not the 1927 silent film.
