@@ -359,18 +359,10 @@ def test_a_comparative_asks_for_more_of_it(nlu, text, slot, value):
     assert (value, Polarity.LIKE) in _items(nlu.parse(text), slot)
 
 
-@pytest.mark.parametrize("text, movie_id", [("I liked Titanic", "175096"), ("I loved Heat", "176314")])
-def test_a_redial_record_movielens_does_not_know_does_not_make_a_famous_title_ambiguous(redial, text, movie_id):
-    """"I liked Titanic" asked "which Titanic?" because ReDial's "Titanic (2012)" (a TV series) holds
-    99 mentions; "Heat (1996)", an obscure film, holds 44 against Michael Mann's 8. Records MovieLens
-    does not know are set aside when a film it knows leads the rest."""
-    nlu, index = redial
-    r = nlu.parse(text)
-    assert not r.ambiguous and _items(r, Slot.MOVIE) == {(movie_id, Polarity.LIKE)}, index.get(movie_id)
-
-
-@pytest.mark.parametrize("text", ["I loved Ghostbusters", "Halloween was great", "The Notebook is my favorite"])
-def test_two_films_movielens_knows_still_ask(nlu, text):
+@pytest.mark.parametrize("text", ["I loved Ghostbusters", "Halloween was great", "I liked Titanic", "I loved Heat"])
+def test_a_title_several_films_share_still_asks(nlu, text):
+    """The acceptance wants a clarifying question for an ambiguous title (issue #4), even where ReDial's
+    mention counts come from mislinked ids (docs/nlu.md, session 10)."""
     assert nlu.parse(text).ambiguous
 
 

@@ -415,27 +415,9 @@ class TitleLinker:
         elif (pool[0].popularity >= DOMINANCE * max(pool[1].popularity, 1.0)
               and not any(self._popularity_unknown(m) for m in pool[1:])):
             mention.chosen = pool[0]
-        elif (known := self._known_film(pool)) is not None:
-            mention.chosen = known
         else:
             mention.candidates = pool
         return mention
-
-    def _known_film(self, pool: list[Movie]) -> Movie | None:
-        """The candidate meant when ReDial records that MovieLens does not know are set aside:
-        ReDial's "Titanic (2012)" (a TV series, 99 mentions) and "Heat (1996)" (an obscure film,
-        44 mentions, against Michael Mann's 8) hold mentions of the famous film that the
-        crowd-workers linked to the wrong id. Among the rest (films MovieLens knows, and films
-        of other sources), the most mentioned wins by ``DOMINANCE``; None if none does, or when
-        a rival is newer than the mention counts (its zero says nothing)."""
-        rest = [m for m in pool if not (m.redial_id and not m.movielens_id)]
-        if len(rest) == len(pool) or not rest or not rest[0].movielens_id:
-            return None  # nothing set aside (the usual rule has spoken), or the best one unknown too
-        top, rivals = rest[0], rest[1:]
-        if top.popularity >= DOMINANCE * max((m.popularity for m in rivals), default=0.0) and top.popularity >= 1.0 \
-                and not any(self._popularity_unknown(m) for m in rivals):
-            return top
-        return None
 
     def _popularity_unknown(self, movie: Movie) -> bool:
         """A film newer than the popularity data (ReDial's mention counts end in 2018):
