@@ -43,6 +43,7 @@ def register(app: typer.Typer) -> None:
 
         from crs.catalog.store import CorpusMissingError
         from crs.replay import TranscriptError, read_transcript
+        from crs.replay_titles import movielens_titles, with_source_titles
         from crs.service import InputError
         from crs.settings import load_settings
         from crs.wiring import build_components
@@ -56,6 +57,7 @@ def register(app: typer.Typer) -> None:
             service = build_components(settings).service
         except CorpusMissingError as exc:
             fail(str(exc), 2)
+        titles = movielens_titles(settings.data_dir)  # the data's own titles in the output (crs.replay_titles)
         sink = out.open("w", encoding="utf-8") if out else sys.stdout
         try:
             for turn in tqdm(turns, desc="replay", unit="turn", disable=out is None):
@@ -66,7 +68,7 @@ def register(app: typer.Typer) -> None:
                     continue
                 except ValueError as exc:
                     fail(f"session {turn.session!r}: {exc}", 2)
-                sink.write(json.dumps(result, ensure_ascii=False) + "\n")
+                sink.write(json.dumps(with_source_titles(result, titles), ensure_ascii=False) + "\n")
         finally:
             if out:
                 sink.close()

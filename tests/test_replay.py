@@ -97,3 +97,21 @@ def test_missing_corpus_is_a_clear_error(tmp_path):
     done = subprocess.run([CRS, "replay", str(path), "--store-dir", str(tmp_path / "nowhere"),
                            "--db", f"sqlite:///{tmp_path / 'f.db'}"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 2 and "crs corpus build" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_replay_output_names_movielens_only_films_as_the_data_does(make_settings, tmp_path):
+    """The app shows "The Spanish Apartment"; MovieLens writes "Spanish Apartment, The (L'auberge
+    espagnole)". The shared checker looks every shown title up in the data files, so a blind scenario
+    ("I'd like a french romance movie") failed as an "off-catalogue title" on the full corpus. Replay
+    output now carries the data's own title (and the shown one in ``display_title``)."""
+    from crs.replay_titles import movielens_titles, with_source_titles
+
+    titles = movielens_titles(make_settings(tmp_path).data_dir)
+    assert titles["ml6370"] == "Spanish Apartment, The (L'auberge espagnole)" and titles["ml1"] == "Toy Story"
+    turn = {"recommendations": [{"id": "ml6370", "title": "The Spanish Apartment"}, {"id": "176314", "title": "Heat"},
+                                {"id": "ml1", "title": "Toy Story"}]}
+    recs = with_source_titles(turn, titles)["recommendations"]
+    assert recs[0] == {"id": "ml6370", "title": "Spanish Apartment, The (L'auberge espagnole)",
+                       "display_title": "The Spanish Apartment"}
+    assert recs[1] == {"id": "176314", "title": "Heat"} and recs[2] == {"id": "ml1", "title": "Toy Story"}
+    assert movielens_titles(tmp_path / "nowhere") == {}
