@@ -68,19 +68,19 @@ def redial_movies(paths: dict[str, Path]) -> list[Movie]:
     return movies
 
 
+_ARTICLES = frozenset({"the", "a", "an"})
+#: rapidfuzz ratio (0-100) of two titles' sorted words from which they are one title spelt twice.
+SAME_TITLE_RATIO = 85
+
+
 def _same_title(a: str, b: str) -> bool:
     """Two titles of one film: one's words inside the other's ("Harry Potter" / "Harry Potter
     and the Philosopher's Stone", "Bourne" / "The Bourne Identity"), articles aside, or close
     spellings ("The Prisoner" / "Prisoners")."""
-    x, y = set(norm_words(a).split()) - _ARTICLES, set(norm_words(b).split()) - _ARTICLES
+    x, y = _words(a), _words(b)
     if not (x and y):
         return False
     return x <= y or y <= x or fuzz.ratio(" ".join(sorted(x)), " ".join(sorted(y))) >= SAME_TITLE_RATIO
-
-
-_ARTICLES = frozenset({"the", "a", "an"})
-#: rapidfuzz ratio (0-100) of two titles' sorted words from which they are one title spelt twice.
-SAME_TITLE_RATIO = 85
 
 
 def drop_borrowed_metadata(redial: list[Movie], movielens: list[tuple[Movie, tuple[str, ...]]]) -> list[Movie]:
@@ -125,8 +125,13 @@ def drop_borrowed_metadata(redial: list[Movie], movielens: list[tuple[Movie, tup
     return out
 
 
+def _words(title: str) -> set[str]:
+    """A title's words, articles aside."""
+    return set(norm_words(title).split()) - _ARTICLES
+
+
 def _shared_word(a: str, b: str) -> bool:
-    return bool((set(norm_words(a).split()) & set(norm_words(b).split())) - _ARTICLES)
+    return bool(_words(a) & _words(b))
 
 
 def merge_movielens(redial: list[Movie], movielens: list[tuple[Movie, tuple[str, ...]]],
