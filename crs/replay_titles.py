@@ -16,14 +16,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+from crs.corpus.sources import ML_ID_PREFIX, SOURCE_FILES
+
 _YEAR = re.compile(r"^(.*?)\s*\((\d{4})\)\s*$")
-#: Corpus ids of MovieLens-only films ("ml" + MovieLens movieId; crs.corpus.merge).
-_ML_PREFIX = "ml"
 
 
 def movielens_titles(data_dir: Path) -> dict[str, str]:
     """Corpus id ("ml<movieId>") -> MovieLens's title without the year; empty if the file is missing."""
-    path = Path(data_dir) / "movies" / "movielens_movies.csv"
+    path = Path(data_dir) / SOURCE_FILES["movielens"]
     if not path.is_file():
         return {}
     out: dict[str, str] = {}
@@ -31,7 +31,7 @@ def movielens_titles(data_dir: Path) -> dict[str, str]:
         for row in csv.DictReader(handle):
             raw = (row.get("title") or "").strip()
             match = _YEAR.match(raw)
-            out[_ML_PREFIX + (row.get("movieId") or "").strip()] = match.group(1) if match else raw
+            out[ML_ID_PREFIX + (row.get("movieId") or "").strip()] = match.group(1) if match else raw
     return out
 
 

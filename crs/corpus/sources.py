@@ -32,6 +32,9 @@ SOURCE_FILES: dict[str, str] = {
     "tmdb5000": "movies/tmdb_5000_movies.csv.zip",
 }
 
+#: Corpus ids of MovieLens-only films: this prefix + MovieLens's movieId ("ml6370").
+ML_ID_PREFIX = "ml"
+
 _PAREN_TAIL = re.compile(r"^(.*?\S)\s*\(([^()]*)\)\s*$")
 
 
@@ -189,7 +192,7 @@ def read_movielens(path: Path, links: dict[str, tuple[str | None, str | None]],
         ml_id = row["movieId"].strip()
         title, year, alternatives = split_movielens_title(row["title"])
         imdb, tmdb = links.get(ml_id, (None, None))
-        movie = Movie(id=f"ml{ml_id}", title=title, year=year,
+        movie = Movie(id=f"{ML_ID_PREFIX}{ml_id}", title=title, year=year,
                       genres=normalize_genres(row["genres"].split("|")),
                       movielens_id=ml_id, imdb_id=imdb, tmdb_id=tmdb)
         out.append((movie, alternatives))
